@@ -1,1 +1,2 @@
 export * from './streams';
+export * from './errors';
