@@ -30,9 +30,13 @@ test('a bad value fails with the variable name and what is expected', () => {
 });
 
 test('describeEnv lists every variable and whether it must be set', () => {
-  const described = describeEnv(z.object({ A: z.string(), B: z.string().default('x') }));
+  const described = describeEnv(
+    z.object({ A: z.string(), B: z.string().default('x'), C: z.string().optional(), D: port(80) }),
+  );
   assert.deepEqual(described, [
     { name: 'A', required: true },
-    { name: 'B', required: false },
+    { name: 'B', required: false, defaultValue: 'x' },
+    { name: 'C', required: false },
+    { name: 'D', required: false, defaultValue: '80' },
   ]);
 });

@@ -37,10 +37,31 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Names of every variable a schema reads, with whether it has a default. Used by the chart test. */
-export function describeEnv(schema: EnvSchema): { name: string; required: boolean; description?: string }[] {
+export interface EnvVariable {
+  name: string;
+  /** True when the variable has no default and is not optional. */
+  required: boolean;
+  /** The default as the variable's string form, when there is one. */
+  defaultValue?: string;
+  description?: string;
+}
+
+export function describeEnv(schema: EnvSchema): EnvVariable[] {
   return Object.entries(schema.shape).map(([name, type]) => {
-    const required = !type.safeParse(undefined).success;
-    const description = type.description;
-    return description === undefined ? { name, required } : { name, required, description };
+    const parsed = type.safeParse(undefined);
+    const variable: EnvVariable = { name, required: !parsed.success };
+    if (parsed.success && parsed.data !== undefined) variable.defaultValue = rawDefault(type, parsed.data);
+    if (type.description !== undefined) variable.description = type.description;
+    return variable;
   });
+}
+
+/** The default as it would be written in the environment (before transforms such as flags). */
+function rawDefault(type: z.ZodType, parsed: unknown): string {
+  const def = (type as { def?: { type?: string; defaultValue?: unknown; in?: z.ZodType } }).def;
+  if (def?.type === 'pipe' && def.in) {
+    const inner = def.in.safeParse(undefined);
+    if (inner.success && inner.data !== undefined) return String(inner.data);
+  }
+  return String(parsed);
 }

@@ -67,3 +67,14 @@ export const messagesPublished = once(
       registers: [metricsRegistry],
     }),
 );
+
+export const readinessCheckUp = once(
+  'readiness_check_up',
+  () =>
+    new Gauge({
+      name: 'readiness_check_up',
+      help: 'Last result of a readiness check (1 up, 0 down), by check name (`identity.postgres`)',
+      labelNames: ['check'] as const,
+      registers: [metricsRegistry],
+    }),
+);

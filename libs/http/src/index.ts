@@ -1,0 +1,2 @@
+export { ErrorFilter, toHttpError } from './error.filter';
+export { ZodValidationPipe } from './zod-validation.pipe';

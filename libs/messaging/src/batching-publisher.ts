@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '@cdp/contracts';
+import { BATCH_ENVELOPE_BYTES, planAdd, type BatchLimits } from './batch-policy';
+import type { EventPublisher, PublishResult } from './event-publisher';
+
+export interface BatchingOptions extends Partial<BatchLimits> {
+  /** Longest an item waits for companions before its batch is published (default 5 ms). */
+  readonly lingerMs?: number;
+  /** Bytes accepted but not yet stored; beyond it `add` fails fast with `unavailable` (default 16 MiB). */
+  readonly maxPendingBytes?: number;
+  /** `retryAfterSeconds` of the overload error (default 1). */
+  readonly retryAfterSeconds?: number;
+  /** PubAck timeout per batch (default 5000 ms). */
+  readonly timeoutMs?: number;
+}
+
+export interface BatchItemOptions {
+  /** Id of the item: batch ids derive from the ids of their items. */
+  readonly messageId: string;
+  readonly workspaceId: string;
+  /** Schema of the batch message, e.g. `cdp.ingestion.v1.AcceptedBatch`. */
+  readonly schema: string;
+}
+
+interface Pending {
+  readonly id: string;
+  readonly json: string;
+  readonly bytes: number;
+  readonly resolve: (r: PublishResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface OpenBatch {
+  readonly subject: string;
+  readonly workspaceId: string;
+  readonly schema: string;
+  readonly items: Pending[];
+  bytes: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Deterministic message id of a batch: the same items in the same order dedup on retry. */
+export function batchMessageId(subject: string, itemIds: readonly string[]): string {
+  const h = createHash('sha256').update(`${subject.length}:${subject}`);
+  for (const id of itemIds) h.update(`${id.length}:${id}`);
+  const hash = h.digest('hex');
+  return `batch-${hash.slice(0, 32)}`;
+}
+
+/**
+ * Micro-batching publisher: items added for the same (subject, workspace, schema) are published
+ * as ONE JetStream message whose JSON body is `{"items":[item, item, ...]}`, when the batch
+ * reaches `maxItems` (default 100) or `maxBytes` (default 256 KiB), or `lingerMs` after its first
+ * item. `add` resolves once the batch holding the item is stored (PubAck) and rejects if that
+ * publish fails, so a caller only acknowledges what JetStream stored.
+ */
+export class BatchingPublisher {
+  private readonly limits: BatchLimits;
+  private readonly lingerMs: number;
+  private readonly maxPendingBytes: number;
+  private readonly retryAfterSeconds: number;
+  private readonly timeoutMs: number;
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private pending = 0;
+  private closed = false;
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    options: BatchingOptions = {},
+  ) {
+    this.limits = { maxItems: options.maxItems ?? 100, maxBytes: options.maxBytes ?? 256 * 1024 };
+    this.lingerMs = options.lingerMs ?? 5;
+    this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  /** Bytes accepted and not yet stored or failed. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  add(subject: string, item: unknown, options: BatchItemOptions): Promise<PublishResult> {
+    if (this.closed) {
+      return Promise.reject(new DomainError('unavailable', 'messaging.publisher_closed', 'publisher is shutting down', undefined, this.retryAfterSeconds));
+    }
+    const json = JSON.stringify(item);
+    const bytes = Buffer.byteLength(json);
+    if (this.pending + bytes > this.maxPendingBytes) {
+      return Promise.reject(
+        new DomainError(
+          'unavailable',
+          'messaging.backpressure',
+          `publisher backlog full (${this.pending} bytes pending)`,
+          { pendingBytes: this.pending },
+          this.retryAfterSeconds,
+        ),
+      );
+    }
+    return new Promise<PublishResult>((resolve, reject) => {
+      const key = `${subject}\u0000${options.workspaceId}\u0000${options.schema}`;
+      let batch = this.open.get(key);
+      const plan = planAdd({ items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 }, bytes, this.limits);
+      if (batch && plan.flushBefore) {
+        this.flushBatch(key, batch);
+        batch = undefined;
+      }
+      if (!batch) {
+        batch = { subject, workspaceId: options.workspaceId, schema: options.schema, items: [], bytes: 0, timer: undefined };
+        this.open.set(key, batch);
+        const opened = batch;
+        opened.timer = setTimeout(() => this.flushBatch(key, opened), this.lingerMs);
+      }
+      batch.items.push({ id: options.messageId, json, bytes, resolve, reject });
+      batch.bytes += bytes;
+      this.pending += bytes;
+      if (plan.flushAfter) this.flushBatch(key, batch);
+    });
+  }
+
+  /** Publishes every open batch now and waits until all publishes settled. */
+  async flush(): Promise<void> {
+    for (const [key, batch] of [...this.open]) this.flushBatch(key, batch);
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Flushes and refuses further items. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private flushBatch(key: string, batch: OpenBatch): void {
+    if (this.open.get(key) !== batch) return;
+    this.open.delete(key);
+    if (batch.timer) clearTimeout(batch.timer);
+    const body = `{"items":[${batch.items.map((i) => i.json).join(',')}]}`;
+    const messageId = batchMessageId(batch.subject, batch.items.map((i) => i.id));
+    const done = this.publisher
+      .publishRaw(batch.subject, new TextEncoder().encode(body), {
+        messageId,
+        workspaceId: batch.workspaceId,
+        schema: batch.schema,
+        timeoutMs: this.timeoutMs,
+      })
+      .then(
+        (result) => {
+          for (const item of batch.items) item.resolve(result);
+        },
+        (error: unknown) => {
+          for (const item of batch.items) item.reject(error);
+        },
+      )
+      .finally(() => {
+        this.pending -= batch.bytes;
+        this.inFlight.delete(done);
+      });
+    this.inFlight.add(done);
+  }
+}
+
+/** Size of the body a batch of these item sizes produces (for callers sizing `maxBytes`). */
+export function batchBodyBytes(itemBytes: readonly number[]): number {
+  return BATCH_ENVELOPE_BYTES + itemBytes.reduce((a, b) => a + b, 0) + Math.max(0, itemBytes.length - 1);
+}

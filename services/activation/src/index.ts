@@ -1,0 +1,1 @@
+export { activationService as serviceDefinition } from './activation.service-definition';

@@ -1,0 +1,1 @@
+export { crmService as serviceDefinition } from './crm.service-definition';

@@ -1,0 +1,1 @@
+export { identityService as serviceDefinition } from './identity.service-definition';

@@ -1,0 +1,1 @@
+export { ingestionService as serviceDefinition } from './ingestion.service-definition';

@@ -1,0 +1,5 @@
+import './instrument';
+import { runMain } from '@cdp/runtime';
+import { ingestionService } from './ingestion.service-definition';
+
+void runMain([ingestionService], { mode: 'standalone' });

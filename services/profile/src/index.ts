@@ -1,0 +1,1 @@
+export { profileService as serviceDefinition } from './profile.service-definition';

@@ -1,0 +1,1 @@
+export { segmentationService as serviceDefinition } from './segmentation.service-definition';
