@@ -3,7 +3,15 @@
 // Usage: node .ci/run-tests.mjs <projectDir> [unit|integration|e2e|all]
 // Tests are compiled by `tsc -b` into <projectDir>/dist, so decorators and their
 // metadata behave exactly as in production builds (no second transpiler).
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import {
+  readdirSync,
+  statSync,
+  existsSync,
+  readFileSync,
+  appendFileSync,
+  mkdtempSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -25,7 +33,10 @@ function walk(dir, out) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
       if (name !== 'node_modules') walk(path, out);
-    } else if (suffixes.some((s) => name.endsWith(s)) && !(kind === 'unit' && /\.(integration|e2e)-spec\.js$/.test(name))) {
+    } else if (
+      suffixes.some((s) => name.endsWith(s)) &&
+      !(kind === 'unit' && /\.(integration|e2e)-spec\.js$/.test(name))
+    ) {
       out.push(path);
     }
   }
@@ -38,9 +49,28 @@ if (files.length === 0) {
   process.exit(0);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+// A second (TAP) reporter into a file gives the counts for the closing summary of `npm test`.
+const tapFile = join(mkdtempSync(join(tmpdir(), 'cdp-tap-')), 'report.tap');
 const result = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  [
+    '--enable-source-maps',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
+  { stdio: 'inherit', env: { LOG_LEVEL: 'error', ...process.env, NODE_ENV: 'test' } },
 );
+if (process.env.CDP_TEST_SUMMARY && existsSync(tapFile)) {
+  const tap = readFileSync(tapFile, 'utf8');
+  const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  appendFileSync(
+    process.env.CDP_TEST_SUMMARY,
+    `${projectArg} ${count('pass')} ${count('fail')} ${count('skipped')}\n`,
+  );
+}
 process.exit(result.status ?? 1);

@@ -12,10 +12,12 @@ import {
   type SpawnedProcess,
 } from '@cdp/testing';
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+// Compiled to e2e/dist/support.
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const MONOLITH_ENTRY = join(REPO_ROOT, 'deploy', 'monolith', 'dist', 'src', 'main.js');
 export const CLI_ENTRY = join(REPO_ROOT, 'deploy', 'monolith', 'dist', 'src', 'cli.js');
-export const serviceEntry = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
+export const serviceEntry = (name: string) =>
+  join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
 
 /** Isolated dependencies of one platform run: its own database, NATS namespace and ClickHouse dir. */
 export interface Sandbox {
@@ -54,7 +56,11 @@ export async function startProcess(
   options: { args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningProcess> {
   const port = await freePort();
-  const spawned = spawnNode(entry, options.args ?? [], { ...sandbox.env, PORT: String(port), ...options.env });
+  const spawned = spawnNode(entry, options.args ?? [], {
+    ...sandbox.env,
+    PORT: String(port),
+    ...options.env,
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/health/ready`, { process: spawned, timeoutMs: 90_000 });
@@ -66,7 +72,10 @@ export async function startProcess(
 }
 
 /** Runs the platform CLI to completion and returns its output. */
-export async function runCli(args: string[], sandbox: Sandbox): Promise<{ code: number | null; stdout: string }> {
+export async function runCli(
+  args: string[],
+  sandbox: Sandbox,
+): Promise<{ code: number | null; stdout: string }> {
   const spawned = spawnNode(CLI_ENTRY, args, sandbox.env);
   const { code } = await spawned.exited;
   return { code, stdout: spawned.output() };

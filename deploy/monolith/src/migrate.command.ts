@@ -10,7 +10,10 @@ import { definitionsFor } from './all-services';
  */
 export async function runMigrateCli(argv: readonly string[]): Promise<number> {
   const definitions = definitionsFor(selectServices(argv, process.env.CDP_SERVICES));
-  const config = loadConfig(platformEnvSchema(definitions, 'monolith')) as { DATABASE_URL: string; CLICKHOUSE_URL?: string };
+  const config = loadConfig(platformEnvSchema(definitions, 'monolith')) as {
+    DATABASE_URL: string;
+    CLICKHOUSE_URL?: string;
+  };
   const schemas = [
     { schema: TENANCY_SCHEMA, entities: TENANCY_ENTITIES, migrations: TENANCY_MIGRATIONS },
     ...definitions.map((d) => d.postgres),

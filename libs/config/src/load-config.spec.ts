@@ -22,7 +22,10 @@ test('a bad value fails with the variable name and what is expected', () => {
       const variables = error.problems.map((p) => p.variable).sort();
       assert.deepEqual(variables, ['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
       assert.match(error.message, /PORT: expected a TCP port number/);
-      assert.match(error.message, /DATABASE_URL: expected a URL with scheme postgres:\/\/ or postgresql:\/\//);
+      assert.match(
+        error.message,
+        /DATABASE_URL: expected a URL with scheme postgres:\/\/ or postgresql:\/\//,
+      );
       assert.match(error.message, /LOG_LEVEL: expected one of/);
       return true;
     },

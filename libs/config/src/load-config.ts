@@ -1,11 +1,10 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** Thrown when the environment does not satisfy a service's schema; lists every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly { variable: string; expected: string }[]) {
     super(
-      'invalid configuration:\n' +
-        problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n'),
+      'invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n'),
     );
     this.name = 'ConfigError';
   }
@@ -32,7 +31,8 @@ export function loadConfig<S extends EnvSchema>(
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  const got =
+    'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
   return `${issue.message}${got}`;
 }
 
@@ -50,7 +50,8 @@ export function describeEnv(schema: EnvSchema): EnvVariable[] {
   return Object.entries(schema.shape).map(([name, type]) => {
     const parsed = type.safeParse(undefined);
     const variable: EnvVariable = { name, required: !parsed.success };
-    if (parsed.success && parsed.data !== undefined) variable.defaultValue = rawDefault(type, parsed.data);
+    if (parsed.success && parsed.data !== undefined)
+      variable.defaultValue = rawDefault(type, parsed.data);
     if (type.description !== undefined) variable.description = type.description;
     return variable;
   });
@@ -61,7 +62,13 @@ function rawDefault(type: z.ZodType, parsed: unknown): string {
   const def = (type as { def?: { type?: string; defaultValue?: unknown; in?: z.ZodType } }).def;
   if (def?.type === 'pipe' && def.in) {
     const inner = def.in.safeParse(undefined);
-    if (inner.success && inner.data !== undefined) return String(inner.data);
+    if (
+      inner.success &&
+      (typeof inner.data === 'string' ||
+        typeof inner.data === 'number' ||
+        typeof inner.data === 'boolean')
+    )
+      return String(inner.data);
   }
   return String(parsed);
 }

@@ -27,14 +27,49 @@ export interface StreamSpec {
 }
 
 export const STREAMS = {
-  ingestion: { name: 'EVENTS', context: 'ingestion', subjects: ['cdp.ingestion.>'], description: 'accepted raw events (micro-batches)' },
-  identity: { name: 'IDENTITY', context: 'identity', subjects: ['cdp.identity.>'], description: 'resolved events, merges, splits' },
-  profile: { name: 'PROFILE', context: 'profile', subjects: ['cdp.profile.>'], description: 'profile changes' },
-  segmentation: { name: 'SEGMENT', context: 'segmentation', subjects: ['cdp.segmentation.>'], description: 'segment membership changes' },
+  ingestion: {
+    name: 'EVENTS',
+    context: 'ingestion',
+    subjects: ['cdp.ingestion.>'],
+    description: 'accepted raw events (micro-batches)',
+  },
+  identity: {
+    name: 'IDENTITY',
+    context: 'identity',
+    subjects: ['cdp.identity.>'],
+    description: 'resolved events, merges, splits',
+  },
+  profile: {
+    name: 'PROFILE',
+    context: 'profile',
+    subjects: ['cdp.profile.>'],
+    description: 'profile changes',
+  },
+  segmentation: {
+    name: 'SEGMENT',
+    context: 'segmentation',
+    subjects: ['cdp.segmentation.>'],
+    description: 'segment membership changes',
+  },
   crm: { name: 'CRM', context: 'crm', subjects: ['cdp.crm.>'], description: 'CRM domain events' },
-  activation: { name: 'ACTIVATION', context: 'activation', subjects: ['cdp.activation.>'], description: 'deliveries and journeys' },
-  privacy: { name: 'PRIVACY', context: 'privacy', subjects: ['cdp.privacy.>'], description: 'consent and erasure requests' },
-  deadletter: { name: 'DEAD_LETTER', context: 'deadletter', subjects: ['cdp.deadletter.>'], description: 'messages that exhausted their deliveries' },
+  activation: {
+    name: 'ACTIVATION',
+    context: 'activation',
+    subjects: ['cdp.activation.>'],
+    description: 'deliveries and journeys',
+  },
+  privacy: {
+    name: 'PRIVACY',
+    context: 'privacy',
+    subjects: ['cdp.privacy.>'],
+    description: 'consent and erasure requests',
+  },
+  deadletter: {
+    name: 'DEAD_LETTER',
+    context: 'deadletter',
+    subjects: ['cdp.deadletter.>'],
+    description: 'messages that exhausted their deliveries',
+  },
 } as const satisfies Record<string, StreamSpec>;
 
 /** Headers every platform message carries. */
@@ -58,7 +93,8 @@ export const HEADERS = {
 export function eventSubject(family: string, ...routing: readonly (string | number)[]): string {
   for (const token of routing) {
     const t = String(token);
-    if (t.length === 0 || /[\s.*>]/.test(t)) throw new Error(`invalid subject token "${t}" for ${family}`);
+    if (t.length === 0 || /[\s.*>]/.test(t))
+      throw new Error(`invalid subject token "${t}" for ${family}`);
   }
   return routing.length === 0 ? family : `${family}.${routing.join('.')}`;
 }

@@ -32,12 +32,18 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-export function toHttpError(exception: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+export function toHttpError(exception: unknown): {
+  status: number;
+  body: ErrorBody;
+  retryAfter?: number;
+} {
   if (exception instanceof DomainError) {
     const body: ErrorBody = { error: { code: exception.code, message: exception.message } };
     if (exception.details) body.error.details = exception.details;
     const result = { status: HTTP_STATUS_BY_KIND[exception.kind], body };
-    return exception.retryAfterSeconds === undefined ? result : { ...result, retryAfter: exception.retryAfterSeconds };
+    return exception.retryAfterSeconds === undefined
+      ? result
+      : { ...result, retryAfter: exception.retryAfterSeconds };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -48,7 +54,12 @@ export function toHttpError(exception: unknown): { status: number; body: ErrorBo
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return {
       status,
-      body: { error: { code: fastifyCode(candidate.code) ?? codeForStatus(status), message: candidate.message ?? 'bad request' } },
+      body: {
+        error: {
+          code: fastifyCode(candidate.code) ?? codeForStatus(status),
+          message: candidate.message ?? 'bad request',
+        },
+      },
     };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
@@ -56,15 +67,24 @@ export function toHttpError(exception: unknown): { status: number; body: ErrorBo
 
 function codeForStatus(status: number): string {
   switch (status) {
-    case 400: return 'request.invalid';
-    case 401: return 'auth.unauthenticated';
-    case 403: return 'auth.forbidden';
-    case 404: return 'route.not_found';
-    case 405: return 'route.method_not_allowed';
-    case 413: return 'request.too_large';
-    case 415: return 'request.unsupported_media_type';
-    case 429: return 'request.rate_limited';
-    default: return status >= 500 ? 'internal' : 'request.invalid';
+    case 400:
+      return 'request.invalid';
+    case 401:
+      return 'auth.unauthenticated';
+    case 403:
+      return 'auth.forbidden';
+    case 404:
+      return 'route.not_found';
+    case 405:
+      return 'route.method_not_allowed';
+    case 413:
+      return 'request.too_large';
+    case 415:
+      return 'request.unsupported_media_type';
+    case 429:
+      return 'request.rate_limited';
+    default:
+      return status >= 500 ? 'internal' : 'request.invalid';
   }
 }
 
@@ -77,5 +97,7 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
 
 function fastifyCode(code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
-  return FASTIFY_CODES[code] ?? (code.startsWith('FST_ERR_CTP') ? 'request.malformed_body' : undefined);
+  return (
+    FASTIFY_CODES[code] ?? (code.startsWith('FST_ERR_CTP') ? 'request.malformed_body' : undefined)
+  );
 }

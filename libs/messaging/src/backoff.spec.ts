@@ -18,8 +18,14 @@ void test('the delay is capped', () => {
 });
 
 void test('jitter spreads the delay by at most ±jitter/2', () => {
-  assert.equal(computeBackoffMs(1, policy, () => 0), 450);
-  assert.equal(computeBackoffMs(1, policy, () => 1), 550);
+  assert.equal(
+    computeBackoffMs(1, policy, () => 0),
+    450,
+  );
+  assert.equal(
+    computeBackoffMs(1, policy, () => 1),
+    550,
+  );
   for (let i = 0; i < 200; i++) {
     const d = computeBackoffMs(3, policy);
     assert.ok(d >= 1800 && d <= 2200, String(d));

@@ -9,7 +9,12 @@ export interface BackoffPolicy {
   readonly jitter?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, factor: 2, maxMs: 30_000, jitter: 0.2 };
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  baseMs: 500,
+  factor: 2,
+  maxMs: 30_000,
+  jitter: 0.2,
+};
 
 /**
  * Redelivery delay after the `deliveryCount`-th delivery failed: base × factor^(n-1), capped at

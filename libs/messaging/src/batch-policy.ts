@@ -25,9 +25,14 @@ export function planAdd(
   itemBytes: number,
   limits: BatchLimits,
 ): { flushBefore: boolean; flushAfter: boolean } {
-  const bodyBytes = (s: BatchState): number => BATCH_ENVELOPE_BYTES + s.bytes + Math.max(0, s.items - 1);
-  const flushBefore = state.items > 0 && bodyBytes({ items: state.items + 1, bytes: state.bytes + itemBytes }) > limits.maxBytes;
-  const after: BatchState = flushBefore ? { items: 1, bytes: itemBytes } : { items: state.items + 1, bytes: state.bytes + itemBytes };
+  const bodyBytes = (s: BatchState): number =>
+    BATCH_ENVELOPE_BYTES + s.bytes + Math.max(0, s.items - 1);
+  const flushBefore =
+    state.items > 0 &&
+    bodyBytes({ items: state.items + 1, bytes: state.bytes + itemBytes }) > limits.maxBytes;
+  const after: BatchState = flushBefore
+    ? { items: 1, bytes: itemBytes }
+    : { items: state.items + 1, bytes: state.bytes + itemBytes };
   const flushAfter = after.items >= limits.maxItems || bodyBytes(after) >= limits.maxBytes;
   return { flushBefore, flushAfter };
 }

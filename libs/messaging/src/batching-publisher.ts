@@ -83,7 +83,15 @@ export class BatchingPublisher {
 
   add(subject: string, item: unknown, options: BatchItemOptions): Promise<PublishResult> {
     if (this.closed) {
-      return Promise.reject(new DomainError('unavailable', 'messaging.publisher_closed', 'publisher is shutting down', undefined, this.retryAfterSeconds));
+      return Promise.reject(
+        new DomainError(
+          'unavailable',
+          'messaging.publisher_closed',
+          'publisher is shutting down',
+          undefined,
+          this.retryAfterSeconds,
+        ),
+      );
     }
     const json = JSON.stringify(item);
     const bytes = Buffer.byteLength(json);
@@ -101,13 +109,24 @@ export class BatchingPublisher {
     return new Promise<PublishResult>((resolve, reject) => {
       const key = `${subject}\u0000${options.workspaceId}\u0000${options.schema}`;
       let batch = this.open.get(key);
-      const plan = planAdd({ items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 }, bytes, this.limits);
+      const plan = planAdd(
+        { items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 },
+        bytes,
+        this.limits,
+      );
       if (batch && plan.flushBefore) {
         this.flushBatch(key, batch);
         batch = undefined;
       }
       if (!batch) {
-        batch = { subject, workspaceId: options.workspaceId, schema: options.schema, items: [], bytes: 0, timer: undefined };
+        batch = {
+          subject,
+          workspaceId: options.workspaceId,
+          schema: options.schema,
+          items: [],
+          bytes: 0,
+          timer: undefined,
+        };
         this.open.set(key, batch);
         const opened = batch;
         opened.timer = setTimeout(() => this.flushBatch(key, opened), this.lingerMs);
@@ -136,7 +155,10 @@ export class BatchingPublisher {
     this.open.delete(key);
     if (batch.timer) clearTimeout(batch.timer);
     const body = `{"items":[${batch.items.map((i) => i.json).join(',')}]}`;
-    const messageId = batchMessageId(batch.subject, batch.items.map((i) => i.id));
+    const messageId = batchMessageId(
+      batch.subject,
+      batch.items.map((i) => i.id),
+    );
     const done = this.publisher
       .publishRaw(batch.subject, new TextEncoder().encode(body), {
         messageId,
@@ -162,5 +184,7 @@ export class BatchingPublisher {
 
 /** Size of the body a batch of these item sizes produces (for callers sizing `maxBytes`). */
 export function batchBodyBytes(itemBytes: readonly number[]): number {
-  return BATCH_ENVELOPE_BYTES + itemBytes.reduce((a, b) => a + b, 0) + Math.max(0, itemBytes.length - 1);
+  return (
+    BATCH_ENVELOPE_BYTES + itemBytes.reduce((a, b) => a + b, 0) + Math.max(0, itemBytes.length - 1)
+  );
 }

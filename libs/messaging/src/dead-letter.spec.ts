@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDeadLetterHeaders, deadLetterMsgId, deadLetterSubject } from './dead-letter';
 
-const cause = { error: 'boom', deliveries: 5, subject: 'cdp.identity.profile.merged.v1.ws1', stream: 'IDENTITY', sequence: 42, consumer: 'merges' };
+const cause = {
+  error: 'boom',
+  deliveries: 5,
+  subject: 'cdp.identity.profile.merged.v1.ws1',
+  stream: 'IDENTITY',
+  sequence: 42,
+  consumer: 'merges',
+};
 
 void test('the copy keeps the original headers and adds the cause', () => {
   const h = buildDeadLetterHeaders(
@@ -30,16 +37,24 @@ void test('the copy keeps the original headers and adds the cause', () => {
 
 void test('stale cause headers of an earlier dead-lettering are replaced', () => {
   const h = buildDeadLetterHeaders([['cdp-dlq-error', ['old']]], cause);
-  assert.deepEqual(h.filter(([k]) => k === 'cdp-dlq-error'), [['cdp-dlq-error', 'boom']]);
+  assert.deepEqual(
+    h.filter(([k]) => k === 'cdp-dlq-error'),
+    [['cdp-dlq-error', 'boom']],
+  );
 });
 
 void test('error texts are made header-safe', () => {
-  const h = new Map(buildDeadLetterHeaders([], { ...cause, error: 'line1\r\nline2 ' + 'x'.repeat(5000) }));
+  const h = new Map(
+    buildDeadLetterHeaders([], { ...cause, error: 'line1\r\nline2 ' + 'x'.repeat(5000) }),
+  );
   const err = h.get('cdp-dlq-error') ?? '';
   assert.ok(!/[\r\n]/.test(err));
   assert.ok(err.startsWith('line1 line2'));
   assert.ok(err.length <= 1024);
-  assert.equal(new Map(buildDeadLetterHeaders([], { ...cause, error: '' })).get('cdp-dlq-error'), 'unknown error');
+  assert.equal(
+    new Map(buildDeadLetterHeaders([], { ...cause, error: '' })).get('cdp-dlq-error'),
+    'unknown error',
+  );
 });
 
 void test('dead-letter subject and id are derived from the consumer and the sequence', () => {

@@ -21,7 +21,9 @@ export function deadLetterSubject(durable: string): string {
 }
 
 /** Dedup id of the copy, so a crash between publishing the copy and `term` does not duplicate it. */
-export function deadLetterMsgId(cause: Pick<DeadLetterCause, 'stream' | 'consumer' | 'sequence'>): string {
+export function deadLetterMsgId(
+  cause: Pick<DeadLetterCause, 'stream' | 'consumer' | 'sequence'>,
+): string {
   return `dlq:${cause.stream}:${cause.consumer}:${cause.sequence}`;
 }
 

@@ -45,12 +45,20 @@ export class EventPublisher {
     this.js = jetstream(connection);
   }
 
-  async publish(subject: string, payload: unknown, options: PublishOptions): Promise<PublishResult> {
+  async publish(
+    subject: string,
+    payload: unknown,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publishRaw(subject, new TextEncoder().encode(JSON.stringify(payload)), options);
   }
 
   /** Same as `publish` with an already-encoded JSON body. */
-  async publishRaw(subject: string, body: Uint8Array, options: PublishOptions): Promise<PublishResult> {
+  async publishRaw(
+    subject: string,
+    body: Uint8Array,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
     const h = toMsgHdrs(Object.entries(options.headers ?? {}));
     h.set(HEADERS.workspace, options.workspaceId);
     h.set(HEADERS.schema, options.schema);
@@ -66,7 +74,10 @@ export class EventPublisher {
       messagesPublished.inc({ stream, outcome: ack.duplicate ? 'duplicate' : 'stored' });
       return { stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
-      messagesPublished.inc({ stream: streamForSubject(subject)?.name ?? 'none', outcome: 'failed' });
+      messagesPublished.inc({
+        stream: streamForSubject(subject)?.name ?? 'none',
+        outcome: 'failed',
+      });
       throw error;
     }
   }

@@ -31,7 +31,12 @@ export {
   type ConsumerDefaults,
 } from './jetstream.server';
 export { JetStreamExceptionFilter } from './exception-filter';
-export { EventPublisher, scopedMessageId, type PublishOptions, type PublishResult } from './event-publisher';
+export {
+  EventPublisher,
+  scopedMessageId,
+  type PublishOptions,
+  type PublishResult,
+} from './event-publisher';
 export {
   BatchingPublisher,
   batchMessageId,

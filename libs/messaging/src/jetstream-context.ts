@@ -68,7 +68,9 @@ export class JetStreamContext extends BaseRpcContext<[JetStreamMessageInfo]> {
 }
 
 /** Second argument of a `@MessagePattern` (request/reply) handler. */
-export class QueryContext extends BaseRpcContext<[{ subject: string; headers: Readonly<Record<string, string>> }]> {
+export class QueryContext extends BaseRpcContext<
+  [{ subject: string; headers: Readonly<Record<string, string>> }]
+> {
   constructor(
     readonly subject: string,
     readonly headers: Readonly<Record<string, string>>,

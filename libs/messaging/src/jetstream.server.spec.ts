@@ -15,5 +15,8 @@ void test('event handler extras need a durable and positive numbers', () => {
   });
   assert.throws(() => parseEventHandlerOptions('cdp.x.>', {}), /durable/);
   assert.throws(() => parseEventHandlerOptions('cdp.x.>', { durable: 'a.b' }), /durable/);
-  assert.throws(() => parseEventHandlerOptions('cdp.x.>', { durable: 'd', maxDeliver: 0 }), /maxDeliver/);
+  assert.throws(
+    () => parseEventHandlerOptions('cdp.x.>', { durable: 'd', maxDeliver: 0 }),
+    /maxDeliver/,
+  );
 });

@@ -1,5 +1,12 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -85,16 +92,22 @@ export interface JetStreamServerOptions {
 type Outcome = 'ack' | 'retry' | 'dead_letter';
 
 /** Parses `@EventPattern` extras into handler options (throws on a missing/invalid durable). */
-export function parseEventHandlerOptions(pattern: string, extras: Readonly<Record<string, unknown>> | undefined): EventHandlerOptions {
+export function parseEventHandlerOptions(
+  pattern: string,
+  extras: Readonly<Record<string, unknown>> | undefined,
+): EventHandlerOptions {
   const e = extras ?? {};
   const durable = e.durable;
   if (typeof durable !== 'string' || !/^[A-Za-z0-9_-]+$/.test(durable)) {
-    throw new Error(`@EventPattern('${pattern}') needs a durable name in its extras, e.g. { durable: 'profile-merges' }`);
+    throw new Error(
+      `@EventPattern('${pattern}') needs a durable name in its extras, e.g. { durable: 'profile-merges' }`,
+    );
   }
   const num = (key: string): number | undefined => {
     const v = e[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`@EventPattern('${pattern}'): ${key} must be a positive number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new Error(`@EventPattern('${pattern}'): ${key} must be a positive number`);
     return v;
   };
   return {
@@ -112,7 +125,9 @@ export function parseEventHandlerOptions(pattern: string, extras: Readonly<Recor
 interface ResolvedHandler {
   readonly pattern: string;
   readonly stream: StreamSpec;
-  readonly options: Required<Omit<EventHandlerOptions, 'maxAckPending'>> & { maxAckPending?: number };
+  readonly options: Required<Omit<EventHandlerOptions, 'maxAckPending'>> & {
+    maxAckPending?: number;
+  };
   readonly handler: MessageHandler;
 }
 
@@ -152,7 +167,12 @@ class ConsumerWorker {
     private readonly settings: { fetchExpiresMs: number; lagPollMs: number; confirmAcks: boolean },
     private readonly log: Logger,
   ) {
-    this.backoff = { baseMs: spec.options.backoffMs, maxMs: spec.options.maxBackoffMs, factor: 2, jitter: 0.2 };
+    this.backoff = {
+      baseMs: spec.options.backoffMs,
+      maxMs: spec.options.maxBackoffMs,
+      factor: 2,
+      jitter: 0.2,
+    };
   }
 
   start(): void {
@@ -198,13 +218,19 @@ class ConsumerWorker {
         continue;
       }
       try {
-        const messages = await this.consumer.fetch({ max_messages: Math.min(batchSize, free), expires: this.settings.fetchExpiresMs });
+        const messages = await this.consumer.fetch({
+          max_messages: Math.min(batchSize, free),
+          expires: this.settings.fetchExpiresMs,
+        });
         this.currentFetch = messages;
         if (this.stopping) messages.stop();
         for await (const m of messages) this.dispatch(m);
       } catch (error) {
         if (this.stopping) break;
-        this.log.warn({ err: error, consumer: this.spec.options.durable }, 'fetch failed; retrying');
+        this.log.warn(
+          { err: error, consumer: this.spec.options.durable },
+          'fetch failed; retrying',
+        );
         await delay(1000, this.wakeUp);
       } finally {
         this.currentFetch = undefined;
@@ -227,7 +253,10 @@ class ConsumerWorker {
     const started = performance.now();
     const subject = this.namespace.stripSubject(m.subject);
     const parent = extractTraceContext(headerCarrier(m.headers));
-    const heartbeat = setInterval(() => m.working(), Math.max(250, Math.floor(this.spec.options.ackWaitMs / 3)));
+    const heartbeat = setInterval(
+      () => m.working(),
+      Math.max(250, Math.floor(this.spec.options.ackWaitMs / 3)),
+    );
     try {
       const outcome = await this.tracer.startActiveSpan(
         `${this.spec.pattern} process`,
@@ -248,7 +277,10 @@ class ConsumerWorker {
       );
       if (outcome === undefined) return;
       messagesConsumed.inc({ consumer: durable, outcome });
-      messageHandlerDuration.observe({ consumer: durable, outcome }, (performance.now() - started) / 1000);
+      messageHandlerDuration.observe(
+        { consumer: durable, outcome },
+        (performance.now() - started) / 1000,
+      );
     } finally {
       clearInterval(heartbeat);
     }
@@ -275,7 +307,10 @@ class ConsumerWorker {
           return await this.deadLetter(m, subject, describeError(error));
         }
         const wait = computeBackoffMs(deliveries, this.backoff);
-        this.log.warn({ err: error, consumer: this.spec.options.durable, subject, deliveries, retryInMs: wait }, 'handler failed; will retry');
+        this.log.warn(
+          { err: error, consumer: this.spec.options.durable, subject, deliveries, retryInMs: wait },
+          'handler failed; will retry',
+        );
         m.nak(wait);
         return 'retry';
       }
@@ -296,7 +331,10 @@ class ConsumerWorker {
       await m.ackAck({ timeout: 5000 });
     } catch (error) {
       // Unconfirmed ack: JetStream may redeliver (at-least-once; handlers are idempotent).
-      this.log.warn({ err: error, consumer: this.spec.options.durable, seq: m.seq }, 'ack not confirmed');
+      this.log.warn(
+        { err: error, consumer: this.spec.options.durable, seq: m.seq },
+        'ack not confirmed',
+      );
     }
   }
 
@@ -317,11 +355,17 @@ class ConsumerWorker {
       });
     } catch (publishError) {
       // Never drop a message we could not park: retry it later instead.
-      this.log.error({ err: publishError, consumer: durable, seq: m.seq }, 'dead-letter publish failed; will retry');
+      this.log.error(
+        { err: publishError, consumer: durable, seq: m.seq },
+        'dead-letter publish failed; will retry',
+      );
       m.nak(computeBackoffMs(m.info.deliveryCount, this.backoff));
       return 'retry';
     }
-    this.log.error({ consumer: durable, subject, seq: m.seq, deliveries: cause.deliveries, error }, 'message dead-lettered');
+    this.log.error(
+      { consumer: durable, subject, seq: m.seq, deliveries: cause.deliveries, error },
+      'message dead-lettered',
+    );
     m.term();
     return 'dead_letter';
   }
@@ -329,7 +373,10 @@ class ConsumerWorker {
   private contextOf(m: JsMsg, subject: string): JetStreamContext {
     const workspaceId = header(m.headers, HEADERS.workspace);
     const rawId = header(m.headers, HEADERS.messageId);
-    const messageId = rawId !== undefined && workspaceId !== undefined && rawId.startsWith(`${workspaceId}:`) ? rawId.slice(workspaceId.length + 1) : rawId;
+    const messageId =
+      rawId !== undefined && workspaceId !== undefined && rawId.startsWith(`${workspaceId}:`)
+        ? rawId.slice(workspaceId.length + 1)
+        : rawId;
     return new JetStreamContext({
       subject,
       headers: headersToRecord(m.headers),
@@ -346,7 +393,10 @@ class ConsumerWorker {
   private async pollLag(): Promise<void> {
     try {
       const info = await this.consumer.info();
-      consumerLag.set({ stream: this.spec.stream.name, consumer: this.spec.options.durable }, info.num_pending);
+      consumerLag.set(
+        { stream: this.spec.stream.name, consumer: this.spec.options.durable },
+        info.num_pending,
+      );
     } catch {
       // transient: next poll
     }
@@ -419,7 +469,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const seen = new Set<string>();
     for (const e of events) {
       const key = `${e.stream.name}/${e.options.durable}`;
-      if (seen.has(key)) throw new Error(`durable "${e.options.durable}" is used by two handlers on stream ${e.stream.name}`);
+      if (seen.has(key))
+        throw new Error(
+          `durable "${e.options.durable}" is used by two handlers on stream ${e.stream.name}`,
+        );
       seen.add(key);
     }
 
@@ -465,14 +518,19 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
               this.emit('error', error);
               return;
             }
-            const done: Promise<void> = this.answer(q.pattern, q.handler, msg).finally(() => this.queriesInFlight.delete(done));
+            const done: Promise<void> = this.answer(q.pattern, q.handler, msg).finally(() =>
+              this.queriesInFlight.delete(done),
+            );
             this.queriesInFlight.add(done);
           },
         }),
       );
     }
     for (const w of this.workers) w.start();
-    this.log.info({ consumers: events.map((e) => e.options.durable), queries: queries.map((q) => q.pattern) }, 'jetstream transport listening');
+    this.log.info(
+      { consumers: events.map((e) => e.options.durable), queries: queries.map((q) => q.pattern) },
+      'jetstream transport listening',
+    );
   }
 
   private async answer(pattern: string, handler: MessageHandler, msg: Msg): Promise<void> {
@@ -481,7 +539,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const parent = extractTraceContext(headerCarrier(msg.headers));
     const reply = await this.tracer().startActiveSpan(
       `${pattern} process`,
-      { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
+      },
       parent,
       async (span) => {
         try {
@@ -489,9 +550,20 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           try {
             payload = JSON.parse(msg.string() || 'null');
           } catch {
-            return { ok: false, error: { code: 'messaging.invalid_json', message: 'request body is not JSON', kind: 'invalid' } };
+            return {
+              ok: false,
+              error: {
+                code: 'messaging.invalid_json',
+                message: 'request body is not JSON',
+                kind: 'invalid',
+              },
+            };
           }
-          const ctx = new QueryContext(subject, headersToRecord(msg.headers), header(msg.headers, HEADERS.workspace));
+          const ctx = new QueryContext(
+            subject,
+            headersToRecord(msg.headers),
+            header(msg.headers, HEADERS.workspace),
+          );
           const data = await settle(handler(payload, ctx));
           return { ok: true, data: data ?? null };
         } catch (error) {
@@ -530,9 +602,16 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     for (const sub of this.subscriptions) sub.unsubscribe();
     const results = await Promise.all(this.workers.map((w) => w.stop(timeoutMs)));
     const unfinished = results.reduce((n, r) => n + r.unfinished, 0);
-    if (unfinished > 0) this.log.warn({ unfinished }, 'shutdown timeout: unfinished messages left unacked for redelivery');
+    if (unfinished > 0)
+      this.log.warn(
+        { unfinished },
+        'shutdown timeout: unfinished messages left unacked for redelivery',
+      );
     const left = Math.max(0, deadline - Date.now());
-    await Promise.race([Promise.allSettled([...this.queriesInFlight]), new Promise((r) => setTimeout(r, left).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.queriesInFlight]),
+      new Promise((r) => setTimeout(r, left).unref()),
+    ]);
     const nc = this.options.connection;
     if ((this.options.drainConnection ?? true) && !nc.isClosed() && !nc.isDraining()) {
       try {
@@ -546,7 +625,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
   /** Subscribes to transport events (`error`: a query subscription failed). */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- signature imposed by Nest's Server
-  on<EventKey extends string = string, EventCallback extends Function = Function>(event: EventKey, callback: EventCallback): void {
+  on<EventKey extends string = string, EventCallback extends Function = Function>(
+    event: EventKey,
+    callback: EventCallback,
+  ): void {
     const list = this.listeners.get(event) ?? [];
     list.push((...args: unknown[]) => void Reflect.apply(callback, undefined, args));
     this.listeners.set(event, list);

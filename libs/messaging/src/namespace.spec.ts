@@ -4,7 +4,10 @@ import { Namespace } from './namespace';
 
 void test('a namespace prefixes subjects and streams and strips them back', () => {
   const ns = Namespace.of('t42');
-  assert.equal(ns.subject('cdp.identity.profile.merged.v1.ws1'), 't42.cdp.identity.profile.merged.v1.ws1');
+  assert.equal(
+    ns.subject('cdp.identity.profile.merged.v1.ws1'),
+    't42.cdp.identity.profile.merged.v1.ws1',
+  );
   assert.equal(ns.subject('cdp.identity.>'), 't42.cdp.identity.>');
   assert.equal(ns.stream('EVENTS'), 't42_EVENTS');
   assert.equal(ns.stripSubject('t42.cdp.x.y'), 'cdp.x.y');
@@ -26,5 +29,6 @@ void test('stripping leaves foreign names alone', () => {
 });
 
 void test('namespaces that would break subjects or stream names are refused', () => {
-  for (const bad of ['a.b', 'a b', 'a*', 'a>', 'x/y']) assert.throws(() => Namespace.of(bad), /invalid namespace/);
+  for (const bad of ['a.b', 'a b', 'a*', 'a>', 'x/y'])
+    assert.throws(() => Namespace.of(bad), /invalid namespace/);
 });

@@ -28,10 +28,14 @@ export class QueryClient {
     injectTraceContext(headerCarrier(h));
     let body: string;
     try {
-      const reply = await this.connection.request(this.namespace.subject(subject), JSON.stringify(payload ?? null), {
-        timeout: options.timeoutMs ?? 2000,
-        headers: h,
-      });
+      const reply = await this.connection.request(
+        this.namespace.subject(subject),
+        JSON.stringify(payload ?? null),
+        {
+          timeout: options.timeoutMs ?? 2000,
+          headers: h,
+        },
+      );
       body = reply.string();
     } catch (error) {
       const noResponders = error instanceof Error && /no responders/i.test(error.message);

@@ -5,7 +5,9 @@ import { decodeReply, errorReply } from './query-reply';
 import { NonRetryableError, isRetryable } from './errors';
 
 void test('a DomainError round-trips through a reply', () => {
-  const reply = errorReply(new DomainError('not_found', 'profile.not_found', 'no such profile', { id: 'p1' }));
+  const reply = errorReply(
+    new DomainError('not_found', 'profile.not_found', 'no such profile', { id: 'p1' }),
+  );
   try {
     decodeReply(JSON.stringify(reply), 'cdp.query.profile.get.v1');
     assert.fail('should throw');
@@ -19,9 +21,18 @@ void test('a DomainError round-trips through a reply', () => {
 });
 
 void test('unknown errors become internal, garbage replies unavailable', () => {
-  assert.deepEqual(errorReply(new Error('x')), { ok: false, error: { code: 'internal', message: 'x', kind: 'unavailable' } });
-  assert.throws(() => decodeReply('nope', 's'), (e: unknown) => e instanceof DomainError && e.kind === 'unavailable');
-  assert.throws(() => decodeReply('{"ok":false,"error":{"kind":"weird"}}', 's'), (e: unknown) => e instanceof DomainError && e.kind === 'unavailable');
+  assert.deepEqual(errorReply(new Error('x')), {
+    ok: false,
+    error: { code: 'internal', message: 'x', kind: 'unavailable' },
+  });
+  assert.throws(
+    () => decodeReply('nope', 's'),
+    (e: unknown) => e instanceof DomainError && e.kind === 'unavailable',
+  );
+  assert.throws(
+    () => decodeReply('{"ok":false,"error":{"kind":"weird"}}', 's'),
+    (e: unknown) => e instanceof DomainError && e.kind === 'unavailable',
+  );
   assert.deepEqual(decodeReply('{"ok":true,"data":{"a":1}}', 's'), { a: 1 });
 });
 

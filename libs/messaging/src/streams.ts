@@ -1,4 +1,11 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import type { StreamSpec } from '@cdp/contracts';
 import type { Namespace } from './namespace';
 import { isValidSubject } from './subject-match';
@@ -29,7 +36,10 @@ export type StreamOverrides = Partial<StreamSettings> & {
   readonly byStream?: Readonly<Record<string, Partial<StreamSettings>>>;
 };
 
-export function resolveStreamSettings(name: string, overrides: StreamOverrides = {}): StreamSettings {
+export function resolveStreamSettings(
+  name: string,
+  overrides: StreamOverrides = {},
+): StreamSettings {
   const { byStream, ...global } = overrides;
   return { ...DEFAULT_STREAM_SETTINGS, ...global, ...(byStream?.[name] ?? {}) };
 }
@@ -37,7 +47,13 @@ export function resolveStreamSettings(name: string, overrides: StreamOverrides =
 function isNotFound(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; status?: unknown; name?: unknown };
-  return e.code === 10059 || e.code === 10014 || e.status === 404 || e.name === 'StreamNotFoundError' || e.name === 'ConsumerNotFoundError';
+  return (
+    e.code === 10059 ||
+    e.code === 10014 ||
+    e.status === 404 ||
+    e.name === 'StreamNotFoundError' ||
+    e.name === 'ConsumerNotFoundError'
+  );
 }
 
 /**
@@ -56,7 +72,8 @@ export async function ensureStreams(
     const settings = resolveStreamSettings(spec.name, overrides);
     const name = namespace.stream(spec.name);
     const subjects = spec.subjects.map((s) => namespace.subject(s));
-    for (const s of subjects) if (!isValidSubject(s)) throw new Error(`invalid subject "${s}" in stream ${spec.name}`);
+    for (const s of subjects)
+      if (!isValidSubject(s)) throw new Error(`invalid subject "${s}" in stream ${spec.name}`);
     const wanted: Partial<StreamConfig> = {
       subjects,
       description: spec.description,
@@ -71,7 +88,11 @@ export async function ensureStreams(
   return names;
 }
 
-async function upsertStream(jsm: JetStreamManager, name: string, wanted: Partial<StreamConfig>): Promise<void> {
+async function upsertStream(
+  jsm: JetStreamManager,
+  name: string,
+  wanted: Partial<StreamConfig>,
+): Promise<void> {
   let current: StreamConfig | undefined;
   try {
     current = (await jsm.streams.info(name)).config;
@@ -93,7 +114,9 @@ async function upsertStream(jsm: JetStreamManager, name: string, wanted: Partial
     }
   }
   if (current.storage !== StorageType.File) {
-    throw new Error(`stream ${name} uses ${current.storage} storage; file storage is required (recreate it)`);
+    throw new Error(
+      `stream ${name} uses ${current.storage} storage; file storage is required (recreate it)`,
+    );
   }
   if (!sameStreamConfig(current, wanted)) {
     await jsm.streams.update(name, { ...current, ...wanted });
@@ -102,7 +125,8 @@ async function upsertStream(jsm: JetStreamManager, name: string, wanted: Partial
 
 function sameStreamConfig(current: StreamConfig, wanted: Partial<StreamConfig>): boolean {
   const sameSubjects =
-    JSON.stringify([...(current.subjects ?? [])].sort()) === JSON.stringify([...(wanted.subjects ?? [])].sort());
+    JSON.stringify([...(current.subjects ?? [])].sort()) ===
+    JSON.stringify([...(wanted.subjects ?? [])].sort());
   return (
     sameSubjects &&
     current.num_replicas === wanted.num_replicas &&
@@ -125,8 +149,13 @@ export interface ConsumerSpec {
 }
 
 /** Creates or updates a durable pull consumer with explicit acks, idempotently. */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
-  if (!/^[A-Za-z0-9_-]+$/.test(spec.durable)) throw new Error(`invalid durable name "${spec.durable}"`);
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  spec: ConsumerSpec,
+): Promise<void> {
+  if (!/^[A-Za-z0-9_-]+$/.test(spec.durable))
+    throw new Error(`invalid durable name "${spec.durable}"`);
   const wanted = {
     durable_name: spec.durable,
     ack_policy: AckPolicy.Explicit,
@@ -146,7 +175,12 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
         `consumer ${stream}/${spec.durable} filters "${c.filter_subject ?? ''}", not "${wanted.filter_subject}": a durable cannot change its filter, pick a new durable name`,
       );
     }
-    if (c.max_deliver === wanted.max_deliver && c.ack_wait === wanted.ack_wait && c.max_ack_pending === wanted.max_ack_pending) return;
+    if (
+      c.max_deliver === wanted.max_deliver &&
+      c.ack_wait === wanted.ack_wait &&
+      c.max_ack_pending === wanted.max_ack_pending
+    )
+      return;
   } catch (error) {
     if (exists || !isNotFound(error)) throw error;
   }

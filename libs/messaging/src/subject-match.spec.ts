@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { isValidSubject, subjectCovers, subjectMatches } from './subject-match';
 
 void test('* matches exactly one token', () => {
-  assert.ok(subjectMatches('cdp.identity.profile.merged.v1.*', 'cdp.identity.profile.merged.v1.ws1'));
+  assert.ok(
+    subjectMatches('cdp.identity.profile.merged.v1.*', 'cdp.identity.profile.merged.v1.ws1'),
+  );
   assert.ok(!subjectMatches('cdp.identity.profile.merged.v1.*', 'cdp.identity.profile.merged.v1'));
-  assert.ok(!subjectMatches('cdp.identity.profile.merged.v1.*', 'cdp.identity.profile.merged.v1.ws1.p2'));
+  assert.ok(
+    !subjectMatches('cdp.identity.profile.merged.v1.*', 'cdp.identity.profile.merged.v1.ws1.p2'),
+  );
   assert.ok(subjectMatches('cdp.*.profile.*.v1.*', 'cdp.identity.profile.split.v1.ws'));
 });
 
@@ -36,5 +40,6 @@ void test('a stream filter covers the patterns inside it', () => {
 
 void test('valid subjects have non-empty tokens and > only last', () => {
   assert.ok(isValidSubject('cdp.x.*.y.>'));
-  for (const bad of ['', 'a..b', 'a.>.b', 'a b', 'a.b*', '.a', 'a.']) assert.ok(!isValidSubject(bad), bad);
+  for (const bad of ['', 'a..b', 'a.>.b', 'a b', 'a.b*', '.a', 'a.'])
+    assert.ok(!isValidSubject(bad), bad);
 });

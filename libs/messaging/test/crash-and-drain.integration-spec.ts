@@ -30,7 +30,11 @@ interface Child {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startConsumer(ns: string, name: string, env: Record<string, string>): Promise<Child> {
+async function startConsumer(
+  ns: string,
+  name: string,
+  env: Record<string, string>,
+): Promise<Child> {
   const out = join(dir, `${ns}-${name}.log`);
   const child = fork(FIXTURE, [], {
     env: { ...process.env, NATS_URL, NS: ns, OUT: out, LOG_LEVEL: 'warn', ...env },
@@ -61,18 +65,31 @@ async function publishIds(ns: string, n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `id${i}`);
   for (let i = 0; i < ids.length; i += 100) {
     await Promise.all(
-      ids.slice(i, i + 100).map((id) =>
-        publisher.publish('cdp.segmentation.membership.changed.v1.ws1', { id }, { messageId: id, workspaceId: 'ws1', schema: 'test.v1' }),
-      ),
+      ids
+        .slice(i, i + 100)
+        .map((id) =>
+          publisher.publish(
+            'cdp.segmentation.membership.changed.v1.ws1',
+            { id },
+            { messageId: id, workspaceId: 'ws1', schema: 'test.v1' },
+          ),
+        ),
     );
   }
   return ids;
 }
 
-async function consumerInfo(ns: string): Promise<{ ackFloor: number; lastSeq: number; pending: number; ackPending: number }> {
+async function consumerInfo(
+  ns: string,
+): Promise<{ ackFloor: number; lastSeq: number; pending: number; ackPending: number }> {
   const info = await jsm.consumers.info(`${ns}_${STREAMS.segmentation.name}`, 'crash-test');
   const stream = await jsm.streams.info(`${ns}_${STREAMS.segmentation.name}`);
-  return { ackFloor: info.ack_floor.stream_seq, lastSeq: stream.state.last_seq, pending: info.num_pending, ackPending: info.num_ack_pending };
+  return {
+    ackFloor: info.ack_floor.stream_seq,
+    lastSeq: stream.state.last_seq,
+    pending: info.num_pending,
+    ackPending: info.num_ack_pending,
+  };
 }
 
 void test('SIGKILL in the middle of a batch loses nothing: the next consumer processes the rest', async () => {
@@ -80,7 +97,11 @@ void test('SIGKILL in the middle of a batch loses nothing: the next consumer pro
   try {
     const ids = await publishIds(ns.value, 500);
     const first = await startConsumer(ns.value, 'first', { HANDLER_MS: '5', CONCURRENCY: '10' });
-    await waitFor(() => lines(first, 'done').length >= 150, 20_000, '150 processed before the kill');
+    await waitFor(
+      () => lines(first, 'done').length >= 150,
+      20_000,
+      '150 processed before the kill',
+    );
     first.process.kill('SIGKILL');
     const { signal } = await first.exit;
     assert.equal(signal, 'SIGKILL');
@@ -88,9 +109,14 @@ void test('SIGKILL in the middle of a batch loses nothing: the next consumer pro
     assert.ok(killedAt < 500, 'killed mid-way');
 
     const second = await startConsumer(ns.value, 'second', { HANDLER_MS: '1', CONCURRENCY: '20' });
-    const processed = (): Set<string> => new Set([...lines(first, 'done'), ...lines(second, 'done')]);
+    const processed = (): Set<string> =>
+      new Set([...lines(first, 'done'), ...lines(second, 'done')]);
     await waitFor(() => processed().size === ids.length, 30_000, 'every id processed');
-    await waitFor(async () => (await consumerInfo(ns.value)).ackPending === 0, 10_000, 'all acks recorded');
+    await waitFor(
+      async () => (await consumerInfo(ns.value)).ackPending === 0,
+      10_000,
+      'all acks recorded',
+    );
     const info = await consumerInfo(ns.value);
     assert.equal(info.ackFloor, info.lastSeq, 'the ack floor covers the whole stream');
     assert.equal(info.pending, 0);
@@ -106,7 +132,11 @@ void test('SIGTERM drains: in-flight messages finish and are acked, the rest go 
   const ns = testNamespace();
   try {
     const ids = await publishIds(ns.value, 60);
-    const first = await startConsumer(ns.value, 'first', { HANDLER_MS: '400', CONCURRENCY: '5', SHUTDOWN_MS: '5000' });
+    const first = await startConsumer(ns.value, 'first', {
+      HANDLER_MS: '400',
+      CONCURRENCY: '5',
+      SHUTDOWN_MS: '5000',
+    });
     await waitFor(() => lines(first, 'start').length >= 5, 10_000, 'five handlers in flight');
     const termAt = Date.now();
     first.process.kill('SIGTERM');
@@ -115,13 +145,25 @@ void test('SIGTERM drains: in-flight messages finish and are acked, the rest go 
     assert.ok(Date.now() - termAt < 5000, 'within the shutdown timeout');
     const started = lines(first, 'start');
     const done = lines(first, 'done');
-    assert.deepEqual([...done].sort(), [...new Set(started)].sort(), 'every handler that started finished');
+    assert.deepEqual(
+      [...done].sort(),
+      [...new Set(started)].sort(),
+      'every handler that started finished',
+    );
     assert.ok(done.length < ids.length, 'it stopped taking work');
 
     const second = await startConsumer(ns.value, 'second', { HANDLER_MS: '1', CONCURRENCY: '20' });
-    await waitFor(() => new Set([...done, ...lines(second, 'done')]).size === ids.length, 20_000, 'the rest processed');
+    await waitFor(
+      () => new Set([...done, ...lines(second, 'done')]).size === ids.length,
+      20_000,
+      'the rest processed',
+    );
     const redelivered = lines(second, 'start').filter((id) => done.includes(id));
-    assert.deepEqual(redelivered, [], 'what the first consumer finished was acked, never redelivered');
+    assert.deepEqual(
+      redelivered,
+      [],
+      'what the first consumer finished was acked, never redelivered',
+    );
     assert.ok(lines(second, 'done').length > 0);
     second.process.kill('SIGTERM');
     assert.equal((await second.exit).code, 0);

@@ -17,7 +17,8 @@ async function startServer(name: string): Promise<void> {
     answeredBy.push(name);
     const { id } = data as { id: string };
     const c = ctx as QueryContext;
-    if (id === 'missing') return Promise.reject(new DomainError('not_found', 'profile.not_found', `no profile ${id}`));
+    if (id === 'missing')
+      return Promise.reject(new DomainError('not_found', 'profile.not_found', `no profile ${id}`));
     return Promise.resolve({ id, workspace: c.workspaceId, subject: c.subject });
   });
   await server.start();
@@ -37,14 +38,22 @@ after(async () => {
 });
 
 void test('a query round-trips with workspace and un-namespaced subject', async () => {
-  const data = await client.request<{ id: string; workspace: string; subject: string }>('cdp.query.profile.get.v1', { id: 'p1' }, { workspaceId: 'ws9' });
+  const data = await client.request<{ id: string; workspace: string; subject: string }>(
+    'cdp.query.profile.get.v1',
+    { id: 'p1' },
+    { workspaceId: 'ws9' },
+  );
   assert.deepEqual(data, { id: 'p1', workspace: 'ws9', subject: 'cdp.query.profile.get.v1' });
 });
 
 void test('an error reply is rethrown as the DomainError', async () => {
   await assert.rejects(
     client.request('cdp.query.profile.get.v1', { id: 'missing' }),
-    (e: unknown) => e instanceof DomainError && e.kind === 'not_found' && e.code === 'profile.not_found' && e.message === 'no profile missing',
+    (e: unknown) =>
+      e instanceof DomainError &&
+      e.kind === 'not_found' &&
+      e.code === 'profile.not_found' &&
+      e.message === 'no profile missing',
   );
 });
 
@@ -66,7 +75,11 @@ void test('a slow responder times out as unavailable', async () => {
 
 void test('pods in the queue group share the requests (each answered once)', async () => {
   answeredBy.length = 0;
-  await Promise.all(Array.from({ length: 40 }, (_, i) => client.request('cdp.query.profile.get.v1', { id: `p${i}` })));
+  await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      client.request('cdp.query.profile.get.v1', { id: `p${i}` }),
+    ),
+  );
   assert.equal(answeredBy.length, 40);
   assert.ok(answeredBy.includes('pod-a') && answeredBy.includes('pod-b'), answeredBy.join(','));
 });

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 
 function urlFor(database: string): string {
   const url = new URL(TEST_POSTGRES_URL);

@@ -8,11 +8,17 @@ export interface SpawnedProcess {
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends a signal and measures how long the process takes to exit. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
 /** Runs a compiled entry point of the platform as its own process (as production does). */
-export function spawnNode(entry: string, args: readonly string[], env: Record<string, string>): SpawnedProcess {
+export function spawnNode(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): SpawnedProcess {
   const child = spawn(process.execPath, ['--enable-source-maps', entry, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,7 +52,9 @@ export async function waitForHttp(
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (options.process && options.process.child.exitCode !== null) {
-      throw new Error(`process exited (${options.process.child.exitCode}) before ${url} was ready:\n${options.process.output()}`);
+      throw new Error(
+        `process exited (${options.process.child.exitCode}) before ${url} was ready:\n${options.process.output()}`,
+      );
     }
     try {
       const response = await fetch(url);
@@ -57,7 +65,9 @@ export async function waitForHttp(
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${url} not ready in time (last: ${last})${options.process ? `\n${options.process.output()}` : ''}`);
+  throw new Error(
+    `${url} not ready in time (last: ${last})${options.process ? `\n${options.process.output()}` : ''}`,
+  );
 }
 
 /** A free TCP port on loopback. */

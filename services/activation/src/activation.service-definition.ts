@@ -7,7 +7,11 @@ export const activationService: ServiceDefinition = {
   name: 'activation',
   defaultPort: 8086,
   env: serviceEnv(8086, { clickhouse: false }),
-  postgres: { schema: 'activation', entities: [], migrations: [inboxMigration('activation', 1763900000000)] },
+  postgres: {
+    schema: 'activation',
+    entities: [],
+    migrations: [inboxMigration('activation', 1763900000000)],
+  },
   streams: [STREAMS.activation, STREAMS.deadletter],
   module: (infrastructure) => ActivationModule.register(infrastructure),
 };

@@ -8,7 +8,11 @@ export const identityService: ServiceDefinition = {
   name: 'identity',
   defaultPort: 8082,
   env: serviceEnv(8082, { clickhouse: true }),
-  postgres: { schema: 'identity', entities: [], migrations: [inboxMigration('identity', 1763900000000)] },
+  postgres: {
+    schema: 'identity',
+    entities: [],
+    migrations: [inboxMigration('identity', 1763900000000)],
+  },
   clickhouse: { migrationsDir: join(__dirname, '..', '..', 'migrations', 'clickhouse') },
   streams: [STREAMS.identity, STREAMS.deadletter],
   module: (infrastructure) => IdentityModule.register(infrastructure),

@@ -8,7 +8,11 @@ export const ingestionService: ServiceDefinition = {
   name: 'ingestion',
   defaultPort: 8081,
   env: serviceEnv(8081, { clickhouse: true }),
-  postgres: { schema: 'ingestion', entities: [], migrations: [inboxMigration('ingestion', 1763900000000)] },
+  postgres: {
+    schema: 'ingestion',
+    entities: [],
+    migrations: [inboxMigration('ingestion', 1763900000000)],
+  },
   clickhouse: { migrationsDir: join(__dirname, '..', '..', 'migrations', 'clickhouse') },
   streams: [STREAMS.ingestion, STREAMS.deadletter],
   module: (infrastructure) => IngestionModule.register(infrastructure),

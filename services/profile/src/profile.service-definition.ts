@@ -8,7 +8,11 @@ export const profileService: ServiceDefinition = {
   name: 'profile',
   defaultPort: 8083,
   env: serviceEnv(8083, { clickhouse: true }),
-  postgres: { schema: 'profile', entities: [], migrations: [inboxMigration('profile', 1763900000000)] },
+  postgres: {
+    schema: 'profile',
+    entities: [],
+    migrations: [inboxMigration('profile', 1763900000000)],
+  },
   clickhouse: { migrationsDir: join(__dirname, '..', '..', 'migrations', 'clickhouse') },
   streams: [STREAMS.profile, STREAMS.privacy, STREAMS.deadletter],
   module: (infrastructure) => ProfileModule.register(infrastructure),

@@ -8,7 +8,11 @@ export const segmentationService: ServiceDefinition = {
   name: 'segmentation',
   defaultPort: 8084,
   env: serviceEnv(8084, { clickhouse: true }),
-  postgres: { schema: 'segmentation', entities: [], migrations: [inboxMigration('segmentation', 1763900000000)] },
+  postgres: {
+    schema: 'segmentation',
+    entities: [],
+    migrations: [inboxMigration('segmentation', 1763900000000)],
+  },
   clickhouse: { migrationsDir: join(__dirname, '..', '..', 'migrations', 'clickhouse') },
   streams: [STREAMS.segmentation, STREAMS.deadletter],
   module: (infrastructure) => SegmentationModule.register(infrastructure),

@@ -17,8 +17,7 @@ import {
   TypeOrmWorkspaceRepository,
 } from '../infrastructure/typeorm-tenancy.repositories';
 
-const USAGE =
-  'usage: cdp bootstrap --name <workspace name> [--force] [--key-name <name>]';
+const USAGE = 'usage: cdp bootstrap --name <workspace name> [--force] [--key-name <name>]';
 
 /**
  * Creates the first workspace and its admin key, printing the key once (JSON on stdout).
@@ -98,4 +97,3 @@ export async function runBootstrapCli(
     await dataSource.destroy();
   }
 }
-

@@ -1,0 +1,146 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createSandbox,
+  MONOLITH_ENTRY,
+  runCli,
+  startProcess,
+  type RunningProcess,
+  type Sandbox,
+} from '../support/platform';
+
+interface Tenant {
+  workspaceId: string;
+  keyId: string;
+  key: string;
+}
+
+interface OpenApiOperation {
+  security?: unknown[];
+  parameters?: { name: string; in: string }[];
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/**
+ * How to name workspace B's resource for each path parameter of each route. A route whose
+ * parameters have no entry here fails the test: every new route must prove its isolation.
+ */
+const FIXTURES: Record<string, (b: Tenant) => Record<string, string>> = {
+  '/v1/workspaces/{workspaceId}': (b) => ({ workspaceId: b.workspaceId }),
+  '/v1/api-keys/{id}': (b) => ({ id: b.keyId }),
+  '/v1/api-keys/{id}/rotate': (b) => ({ id: b.keyId }),
+};
+
+async function bootstrap(name: string, sandbox: Sandbox): Promise<Tenant> {
+  const { code, stdout } = await runCli(['bootstrap', '--name', name], sandbox);
+  assert.equal(code, 0, stdout);
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  assert.ok(line, stdout);
+  return JSON.parse(line) as Tenant;
+}
+
+describe('tenant isolation', () => {
+  let sandbox: Sandbox;
+  let platform: RunningProcess;
+  let a: Tenant;
+  let b: Tenant;
+
+  before(async () => {
+    sandbox = createSandbox('tenants');
+    platform = await startProcess(MONOLITH_ENTRY, sandbox);
+    a = await bootstrap('workspace-a', sandbox);
+    b = await bootstrap('workspace-b', sandbox);
+  });
+  after(async () => {
+    await platform.process.stop('SIGTERM');
+    await sandbox.cleanup();
+  });
+
+  const call = (method: string, path: string, key: string) => {
+    const withBody = method === 'post' || method === 'put' || method === 'patch';
+    return fetch(`${platform.url}${path}`, {
+      method: method.toUpperCase(),
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(withBody ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(withBody ? { body: '{}' } : {}),
+    });
+  };
+
+  test("a key of workspace A gets 404 on workspace B's resources on every authenticated route", async () => {
+    const document = (await (await fetch(`${platform.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, Partial<Record<(typeof METHODS)[number], OpenApiOperation>>>;
+    };
+    let checked = 0;
+    for (const [template, operations] of Object.entries(document.paths)) {
+      for (const method of METHODS) {
+        const operation = operations[method];
+        if (!operation?.security) continue; // public routes: health, metrics
+        const pathParams = (operation.parameters ?? []).filter((p) => p.in === 'path');
+        if (pathParams.length === 0) {
+          // Collection routes are scoped by the key itself (a create cannot name another
+          // workspace): nothing of B may show through a listing.
+          if (method !== 'get') continue;
+          const response = await call(method, template, a.key);
+          assert.equal(response.status, 200, `${method.toUpperCase()} ${template}`);
+          const body = await response.text();
+          assert.ok(
+            !body.includes(b.workspaceId) && !body.includes(b.keyId),
+            `${template} leaks workspace B: ${body}`,
+          );
+          checked++;
+          continue;
+        }
+        const fixture = FIXTURES[template];
+        assert.ok(
+          fixture,
+          `no isolation fixture for ${method.toUpperCase()} ${template}: add one to FIXTURES`,
+        );
+        const values = fixture(b);
+        const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => {
+          const value = values[name];
+          assert.ok(value, `fixture for ${template} has no value for {${name}}`);
+          return value;
+        });
+        const response = await call(method, path, a.key);
+        const text = await response.text();
+        assert.equal(
+          response.status,
+          404,
+          `${method.toUpperCase()} ${path} with A's key answered ${response.status}: ${text}`,
+        );
+        const body = JSON.parse(text) as { error?: { code?: string } };
+        assert.ok(body.error?.code, 'machine-readable error');
+        checked++;
+      }
+    }
+    assert.ok(checked >= 6, `only ${checked} routes checked: is the OpenAPI document complete?`);
+
+    // A's attempts (including DELETE and rotate) changed nothing of B: B's key still works on its resources.
+    const own = await call('get', `/v1/api-keys/${b.keyId}`, b.key);
+    assert.equal(own.status, 200);
+    assert.equal(((await own.json()) as { status: string }).status, 'active');
+    assert.equal((await call('get', `/v1/workspaces/${b.workspaceId}`, b.key)).status, 200);
+  });
+
+  test('no key is 401 and a wrong scope is 403, with the error body', async () => {
+    const anonymous = await fetch(`${platform.url}/v1/api-keys`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer');
+    const response = await fetch(`${platform.url}/v1/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'reader', scopes: ['profiles:read'] }),
+    });
+    assert.equal(response.status, 201);
+    const created = (await response.json()) as { key: string };
+    const forbidden = await call('get', '/v1/api-keys', created.key);
+    assert.equal(forbidden.status, 403);
+    assert.match(
+      ((await forbidden.json()) as { error: { code: string } }).error.code,
+      /forbidden|scope/,
+    );
+  });
+});
