@@ -24,7 +24,7 @@ import {
   type EnvelopeInit,
 } from './envelope';
 import { EnvelopeSchema } from './gen/cdp/common/v1/envelope_pb';
-import { EventBatchSchema, EventType } from './gen/cdp/ingestion/v1/event_pb';
+import { EventBatchSchema } from './gen/cdp/ingestion/v1/event_pb';
 import { TraitOperation } from './gen/cdp/profile/v1/events_pb';
 
 const OCCURRED = new Date('2025-03-01T10:00:00.123Z');
@@ -43,9 +43,9 @@ function batchInit(
     source: { service: 'ingestion', instance: 'pod-1' },
     partition: 3,
     payload: {
-      events: [
+      items: [
         {
-          type: EventType.TRACK,
+          type: 'track',
           messageId: 'm-1',
           anonymousId: 'anon-1',
           event: 'Product Viewed',
@@ -63,7 +63,7 @@ function batchInit(
           writeKeyId: 'wk_1',
         },
         {
-          type: EventType.IDENTIFY,
+          type: 'identify',
           messageId: 'm-2',
           userId: 'u-1',
           anonymousId: 'anon-1',
@@ -155,7 +155,7 @@ void describe('encodeEnvelope / decodeEnvelope', () => {
     const decoded = decodeEnvelopeOf(encodeEnvelope(init), 'cdp.ingestion.v1.EventBatch');
     assert.equal(decoded.schema, 'cdp.ingestion.v1.EventBatch');
     assert.ok(equals(EventBatchSchema, decoded.payload, create(EventBatchSchema, init.payload)));
-    assert.deepEqual(decoded.payload.events[0]?.properties, init.payload.events?.[0]?.properties);
+    assert.deepEqual(decoded.payload.items[0]?.properties, init.payload.items?.[0]?.properties);
     const env = decoded.envelope;
     assert.equal(env.id, init.id);
     assert.equal(env.workspaceId, 'ws_1');
@@ -185,10 +185,10 @@ void describe('encodeEnvelope / decodeEnvelope', () => {
       traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     });
     assert.equal('causationId' in json, false, 'defaults are omitted');
-    const payload = json['payload'] as { events: Record<string, unknown>[] };
-    assert.equal(payload.events[0]?.['type'], 'EVENT_TYPE_TRACK');
-    assert.equal(payload.events[0]?.['messageId'], 'm-1');
-    assert.equal(payload.events[0]?.['writeKeyId'], 'wk_1');
+    const payload = json['payload'] as { items: Record<string, unknown>[] };
+    assert.equal(payload.items[0]?.['type'], 'track');
+    assert.equal(payload.items[0]?.['messageId'], 'm-1');
+    assert.equal(payload.items[0]?.['writeKeyId'], 'wk_1');
   });
 
   void it('keeps partition 0 and omits an absent partition', () => {
@@ -241,7 +241,7 @@ void describe('encodeEnvelope / decodeEnvelope', () => {
 
   void it('narrows the payload by schema', () => {
     const summarize = (d: AnyDecodedEnvelope): string => {
-      if (d.schema === 'cdp.ingestion.v1.EventBatch') return `batch of ${d.payload.events.length}`;
+      if (d.schema === 'cdp.ingestion.v1.EventBatch') return `batch of ${d.payload.items.length}`;
       if (d.schema === 'cdp.identity.v1.ProfileMerged')
         return `merge into ${d.payload.survivingProfileId}`;
       return d.schema;
@@ -282,7 +282,7 @@ void describe('encodeEnvelope / decodeEnvelope', () => {
       addedLater: 1,
       payload: { ...(json['payload'] as object), batchStats: { n: 2 } },
     });
-    assert.equal(decodeEnvelopeOf(body, 'cdp.ingestion.v1.EventBatch').payload.events.length, 2);
+    assert.equal(decodeEnvelopeOf(body, 'cdp.ingestion.v1.EventBatch').payload.items.length, 2);
   });
 });
 
@@ -369,15 +369,15 @@ void describe('decodeEnvelope rejects', () => {
     );
     assertContractError(() => decodeEnvelope(body({ payload: [1] })), 'contract.invalid_payload');
     assertContractError(
-      () => decodeEnvelope(body({ payload: { events: 'many' } })),
+      () => decodeEnvelope(body({ payload: { items: 'many' } })),
       'contract.invalid_payload',
     );
     assertContractError(
-      () => decodeEnvelope(body({ payload: { events: [{ timestamp: 'soon' }] } })),
+      () => decodeEnvelope(body({ payload: { items: [{ timestamp: 'soon' }] } })),
       'contract.invalid_payload',
     );
     assertContractError(
-      () => decodeEnvelope(body({ payload: { events: [{ properties: [1] }] } })),
+      () => decodeEnvelope(body({ payload: { items: [{ properties: [1] }] } })),
       'contract.invalid_payload',
     );
   });
@@ -404,10 +404,10 @@ void describe('properties', () => {
     fc.assert(
       fc.property(jsonObject, jsonObject, (properties, traits) => {
         const init = batchInit({
-          payload: { events: [{ type: EventType.TRACK, messageId: 'm', properties, traits }] },
+          payload: { items: [{ type: 'track', messageId: 'm', properties, traits }] },
         });
         const decoded = decodeEnvelopeOf(encodeEnvelope(init), 'cdp.ingestion.v1.EventBatch');
-        const event = decoded.payload.events[0];
+        const event = decoded.payload.items[0];
         assert.equal(
           JSON.stringify(event?.properties),
           JSON.stringify(JSON.parse(JSON.stringify(properties))),

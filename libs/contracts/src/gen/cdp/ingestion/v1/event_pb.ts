@@ -2,8 +2,8 @@
 // @generated from file cdp/ingestion/v1/event.proto (package cdp.ingestion.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -12,20 +12,23 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file cdp/ingestion/v1/event.proto.
  */
 export const file_cdp_ingestion_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChxjZHAvaW5nZXN0aW9uL3YxL2V2ZW50LnByb3RvEhBjZHAuaW5nZXN0aW9uLnYxIs4ECgVFdmVudBIpCgR0eXBlGAEgASgOMhsuY2RwLmluZ2VzdGlvbi52MS5FdmVudFR5cGUSEgoKbWVzc2FnZV9pZBgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEhQKDGFub255bW91c19pZBgEIAEoCRINCgVldmVudBgFIAEoCRIMCgRuYW1lGAYgASgJEisKCnByb3BlcnRpZXMYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKBnRyYWl0cxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKAoHY29udGV4dBgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLQoMaW50ZWdyYXRpb25zGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBItCgl0aW1lc3RhbXAYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEm9yaWdpbmFsX3RpbWVzdGFtcBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHc2VudF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjZWl2ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3ByZXZpb3VzX2lkGA8gASgJEhAKCGdyb3VwX2lkGBAgASgJEhEKCXNvdXJjZV9pZBgRIAEoCRIUCgx3cml0ZV9rZXlfaWQYEiABKAkiNQoKRXZlbnRCYXRjaBInCgZldmVudHMYASADKAsyFy5jZHAuaW5nZXN0aW9uLnYxLkV2ZW50Kq4BCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEVWRU5UX1RZUEVfVFJBQ0sQARIXChNFVkVOVF9UWVBFX0lERU5USUZZEAISEwoPRVZFTlRfVFlQRV9QQUdFEAMSFQoRRVZFTlRfVFlQRV9TQ1JFRU4QBBIUChBFVkVOVF9UWVBFX0dST1VQEAUSFAoQRVZFTlRfVFlQRV9BTElBUxAGYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChxjZHAvaW5nZXN0aW9uL3YxL2V2ZW50LnByb3RvEhBjZHAuaW5nZXN0aW9uLnYxIooFCgVFdmVudBIMCgR0eXBlGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIUCgxhbm9ueW1vdXNfaWQYBCABKAkSDQoFZXZlbnQYBSABKAkSDAoEbmFtZRgGIAEoCRIrCgpwcm9wZXJ0aWVzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgZ0cmFpdHMYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EigKB2NvbnRleHQYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KDGludGVncmF0aW9ucxgKIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLQoJdGltZXN0YW1wGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJvcmlnaW5hbF90aW1lc3RhbXAYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlbnRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlY2VpdmVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtwcmV2aW91c19pZBgPIAEoCRIQCghncm91cF9pZBgQIAEoCRIRCglzb3VyY2VfaWQYESABKAkSFAoMd3JpdGVfa2V5X2lkGBIgASgJEhQKDHdvcmtzcGFjZV9pZBgTIAEoCRIQCghjYXRlZ29yeRgUIAEoCRIvCgp2aW9sYXRpb25zGBUgAygLMhsuY2RwLmluZ2VzdGlvbi52MS5WaW9sYXRpb24iKgoJVmlvbGF0aW9uEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCSI0CgpFdmVudEJhdGNoEiYKBWl0ZW1zGAEgAygLMhcuY2RwLmluZ2VzdGlvbi52MS5FdmVudGIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A raw event as accepted by ingestion, following the Segment spec
- * (https://segment.com/docs/connections/spec/common/). JSON keys match Segment's camelCase names
- * except `type`, which is the enum name (EVENT_TYPE_TRACK); the HTTP API maps "track" to it.
+ * (https://segment.com/docs/connections/spec/common/). JSON keys match Segment's camelCase names,
+ * so the canonical JSON of this message is a Segment event plus ingestion's own fields.
  *
  * @generated from message cdp.ingestion.v1.Event
  */
 export type Event = Message<"cdp.ingestion.v1.Event"> & {
   /**
-   * @generated from field: cdp.ingestion.v1.EventType type = 1;
+   * Segment call type: "track", "identify", "page", "screen", "group" or "alias". A string, not
+   * an enum, so the JSON form is exactly Segment's.
+   *
+   * @generated from field: string type = 1;
    */
-  type: EventType;
+  type: string;
 
   /**
    * Client-generated id; ingestion generates one when absent. Deduplication key per workspace.
@@ -146,6 +149,27 @@ export type Event = Message<"cdp.ingestion.v1.Event"> & {
    * @generated from field: string write_key_id = 18;
    */
   writeKeyId: string;
+
+  /**
+   * Workspace the event belongs to (also in the subject and the cdp-workspace header).
+   *
+   * @generated from field: string workspace_id = 19;
+   */
+  workspaceId: string;
+
+  /**
+   * Page category of a page call.
+   *
+   * @generated from field: string category = 20;
+   */
+  category: string;
+
+  /**
+   * Tracking-plan violations of an event accepted in "flag" mode (empty otherwise).
+   *
+   * @generated from field: repeated cdp.ingestion.v1.Violation violations = 21;
+   */
+  violations: Violation[];
 };
 
 /**
@@ -154,6 +178,34 @@ export type Event = Message<"cdp.ingestion.v1.Event"> & {
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
   messageDesc(file_cdp_ingestion_v1_event, 0);
+
+/**
+ * One way an event breaks its source's tracking plan.
+ *
+ * @generated from message cdp.ingestion.v1.Violation
+ */
+export type Violation = Message<"cdp.ingestion.v1.Violation"> & {
+  /**
+   * JSON path of the offending field ("properties.price"), or "event" for an unplanned event.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * What is wrong, in words.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message cdp.ingestion.v1.Violation.
+ * Use `create(ViolationSchema)` to create a new message.
+ */
+export const ViolationSchema: GenMessage<Violation> = /*@__PURE__*/
+  messageDesc(file_cdp_ingestion_v1_event, 1);
 
 /**
  * Micro-batch of accepted events: the payload of cdp.ingestion.event.accepted.v1.<workspace>.
@@ -165,9 +217,11 @@ export const EventSchema: GenMessage<Event> = /*@__PURE__*/
  */
 export type EventBatch = Message<"cdp.ingestion.v1.EventBatch"> & {
   /**
-   * @generated from field: repeated cdp.ingestion.v1.Event events = 1;
+   * Named `items` like every micro-batch body the messaging library publishes.
+   *
+   * @generated from field: repeated cdp.ingestion.v1.Event items = 1;
    */
-  events: Event[];
+  items: Event[];
 };
 
 /**
@@ -175,53 +229,5 @@ export type EventBatch = Message<"cdp.ingestion.v1.EventBatch"> & {
  * Use `create(EventBatchSchema)` to create a new message.
  */
 export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_cdp_ingestion_v1_event, 1);
-
-/**
- * Segment call types.
- *
- * @generated from enum cdp.ingestion.v1.EventType
- */
-export enum EventType {
-  /**
-   * @generated from enum value: EVENT_TYPE_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_TRACK = 1;
-   */
-  TRACK = 1,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_IDENTIFY = 2;
-   */
-  IDENTIFY = 2,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_PAGE = 3;
-   */
-  PAGE = 3,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_SCREEN = 4;
-   */
-  SCREEN = 4,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_GROUP = 5;
-   */
-  GROUP = 5,
-
-  /**
-   * @generated from enum value: EVENT_TYPE_ALIAS = 6;
-   */
-  ALIAS = 6,
-}
-
-/**
- * Describes the enum cdp.ingestion.v1.EventType.
- */
-export const EventTypeSchema: GenEnum<EventType> = /*@__PURE__*/
-  enumDesc(file_cdp_ingestion_v1_event, 0);
+  messageDesc(file_cdp_ingestion_v1_event, 2);
 

@@ -1,0 +1,6 @@
+import type { IngestionFeature } from '../ingestion-feature';
+
+export const collectionFeature: IngestionFeature = {
+  name: 'collection',
+  roles: ['api'],
+};

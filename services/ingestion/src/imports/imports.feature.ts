@@ -1,0 +1,6 @@
+import type { IngestionFeature } from '../ingestion-feature';
+
+export const importsFeature: IngestionFeature = {
+  name: 'imports',
+  roles: ['api'],
+};

@@ -1,0 +1,6 @@
+import type { IngestionFeature } from '../ingestion-feature';
+
+export const sourcesFeature: IngestionFeature = {
+  name: 'sources',
+  roles: ['api'],
+};

@@ -1,0 +1,6 @@
+import type { IngestionFeature } from '../ingestion-feature';
+
+export const trackingPlansFeature: IngestionFeature = {
+  name: 'tracking-plans',
+  roles: ['api'],
+};
