@@ -22,14 +22,19 @@ interface OpenApiOperation {
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
+/** Calls the API as workspace B (to create B's resources for a fixture). */
+type AsB = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
 /**
- * How to name workspace B's resource for each path parameter of each route. A route whose
- * parameters have no entry here fails the test: every new route must prove its isolation.
+ * How to name workspace B's resources for each path parameter of each route (creating them as B
+ * when needed). A route whose parameters have no entry here fails the test: every new route
+ * must prove its isolation. Values B's resources must never show through A's listings are
+ * collected in `secrets`.
  */
-const FIXTURES: Record<string, (b: Tenant) => Record<string, string>> = {
-  '/v1/workspaces/{workspaceId}': (b) => ({ workspaceId: b.workspaceId }),
-  '/v1/api-keys/{id}': (b) => ({ id: b.keyId }),
-  '/v1/api-keys/{id}/rotate': (b) => ({ id: b.keyId }),
+const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, string>>> = {
+  '/v1/workspaces/{workspaceId}': async (b) => ({ workspaceId: b.workspaceId }),
+  '/v1/api-keys/{id}': async (b) => ({ id: b.keyId }),
+  '/v1/api-keys/{id}/rotate': async (b) => ({ id: b.keyId }),
 };
 
 async function bootstrap(name: string, sandbox: Sandbox): Promise<Tenant> {
@@ -74,7 +79,25 @@ describe('tenant isolation', () => {
       paths: Record<string, Partial<Record<(typeof METHODS)[number], OpenApiOperation>>>;
     };
     let checked = 0;
-    for (const [template, operations] of Object.entries(document.paths)) {
+    const secrets = new Set<string>([b.workspaceId, b.keyId]);
+    const asB: AsB = async (method, path, body) => {
+      const response = await fetch(`${platform.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${b.key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      assert.ok(response.ok, `as B: ${method} ${path} -> ${response.status} ${text}`);
+      return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    };
+    // Fixtures first, so listings below are checked while B really has resources.
+    const paths = Object.entries(document.paths).sort(
+      ([x], [y]) => (x.includes('{') ? -1 : 1) - (y.includes('{') ? -1 : 1),
+    );
+    for (const [template, operations] of paths) {
       for (const method of METHODS) {
         const operation = operations[method];
         if (!operation?.security) continue; // public routes: health, metrics
@@ -98,7 +121,8 @@ describe('tenant isolation', () => {
           fixture,
           `no isolation fixture for ${method.toUpperCase()} ${template}: add one to FIXTURES`,
         );
-        const values = fixture(b);
+        const values = await fixture(b, asB);
+        Object.values(values).forEach((v) => secrets.add(v));
         const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => {
           const value = values[name];
           assert.ok(value, `fixture for ${template} has no value for {${name}}`);
