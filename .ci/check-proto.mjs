@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks the contracts in proto/ and the TypeScript generated from them:
 //   1. lint      buf lint proto (STANDARD, proto/buf.yaml)
-//   2. breaking  buf breaking proto against proto/ of a git ref (FILE rules); HEAD by default,
+//   2. breaking  buf breaking proto against proto/ of a git ref (FILE rules); by default HEAD when
+//                proto/ has uncommitted changes, else HEAD~1 (the last commit is checked too),
 //                so uncommitted edits are checked locally. In CI pass the base branch:
 //                --against=origin/main (or PROTO_AGAINST_REF=origin/main). Skipped with a
 //                message when the repo has no commits or the ref has no proto/ yet.
@@ -22,7 +23,7 @@ const REGENERATE = `npm run proto:generate   (= npx buf generate ${PROTO_DIR} --
 const CHECKS = ['lint', 'breaking', 'fresh'];
 
 function parseArgs(argv) {
-  const opts = { against: process.env.PROTO_AGAINST_REF || 'HEAD', only: CHECKS };
+  const opts = { against: process.env.PROTO_AGAINST_REF || defaultBase(), only: CHECKS };
   for (const arg of argv) {
     const [key, value] = arg.split(/=(.*)/s, 2);
     if (key === '--against' && value) opts.against = value;
@@ -68,6 +69,18 @@ function checkLint() {
   return r.status === 0
     ? { ok: true }
     : { ok: false, message: `buf lint ${PROTO_DIR} failed:\n${r.out}` };
+}
+
+/**
+ * "The last commit": uncommitted proto changes are compared with HEAD; on a clean tree (CI on a
+ * fresh clone) HEAD itself is compared with its parent, so the newest commit is checked too.
+ */
+function defaultBase() {
+  const dirty = git('status', '--porcelain', '--', `${PROTO_DIR}/`);
+  if (dirty.status !== 0 || dirty.out.trim() !== '') return 'HEAD';
+  return git('rev-parse', '--verify', '--quiet', 'HEAD~1^{commit}').status === 0
+    ? 'HEAD~1'
+    : 'HEAD';
 }
 
 function checkBreaking(ref) {

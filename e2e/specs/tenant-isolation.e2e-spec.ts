@@ -32,9 +32,9 @@ type AsB = (method: string, path: string, body?: unknown) => Promise<Record<stri
  * collected in `secrets`.
  */
 const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, string>>> = {
-  '/v1/workspaces/{workspaceId}': async (b) => ({ workspaceId: b.workspaceId }),
-  '/v1/api-keys/{id}': async (b) => ({ id: b.keyId }),
-  '/v1/api-keys/{id}/rotate': async (b) => ({ id: b.keyId }),
+  '/v1/workspaces/{workspaceId}': (b) => Promise.resolve({ workspaceId: b.workspaceId }),
+  '/v1/api-keys/{id}': (b) => Promise.resolve({ id: b.keyId }),
+  '/v1/api-keys/{id}/rotate': (b) => Promise.resolve({ id: b.keyId }),
 };
 
 async function bootstrap(name: string, sandbox: Sandbox): Promise<Tenant> {
