@@ -6,8 +6,11 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// Every project's test run appends "<project> <pass> <fail> <skipped>" here for the closing line.
+const summaryFile = join(mkdtempSync(join(tmpdir(), 'cdp-test-summary-')), 'summary.txt');
 const env = {
   ...process.env,
+  CDP_TEST_SUMMARY: summaryFile,
   NX_DAEMON: 'false',
   NX_NO_CLOUD: 'true',
   FORCE_COLOR: process.env.FORCE_COLOR ?? '0',

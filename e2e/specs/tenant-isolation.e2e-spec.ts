@@ -35,7 +35,36 @@ const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, s
   '/v1/workspaces/{workspaceId}': (b) => Promise.resolve({ workspaceId: b.workspaceId }),
   '/v1/api-keys/{id}': (b) => Promise.resolve({ id: b.keyId }),
   '/v1/api-keys/{id}/rotate': (b) => Promise.resolve({ id: b.keyId }),
+  // ingestion: sources, write keys, debugger, tracking plans
+  '/v1/sources/{id}': async (_b, asB) => ({ id: await bSource(asB) }),
+  '/v1/sources/{id}/write-keys': async (_b, asB) => ({ id: await bSource(asB) }),
+  '/v1/sources/{id}/events': async (_b, asB) => ({ id: await bSource(asB) }),
+  '/v1/sources/{id}/write-keys/{keyId}': (_b, asB) => bWriteKey(asB),
+  '/v1/sources/{id}/write-keys/{keyId}/rotate': (_b, asB) => bWriteKey(asB),
+  '/v1/tracking-plans/{id}': async (_b, asB) => ({
+    id: String((await asB('POST', '/v1/tracking-plans', { name: 'plan of B' })).id),
+  }),
+  // ingestion: bulk imports (a queued job of B, on a source of B)
+  '/v1/imports/{id}': async (_b, asB) => ({ id: await bImport(asB) }),
+  '/v1/imports/{id}/data': async (_b, asB) => ({ id: await bImport(asB) }),
 };
+
+/** A source of workspace B (ingestion). */
+async function bSource(asB: AsB): Promise<string> {
+  return String((await asB('POST', '/v1/sources', { name: 'source of B', kind: 'server' })).id);
+}
+
+/** A queued import job of workspace B (ingestion). */
+async function bImport(asB: AsB): Promise<string> {
+  const sourceId = await bSource(asB);
+  return String((await asB('POST', '/v1/imports', { sourceId, format: 'ndjson' })).id);
+}
+
+/** A source of workspace B with a write key. */
+async function bWriteKey(asB: AsB): Promise<{ id: string; keyId: string }> {
+  const id = await bSource(asB);
+  return { id, keyId: String((await asB('POST', `/v1/sources/${id}/write-keys`, {})).id) };
+}
 
 async function bootstrap(name: string, sandbox: Sandbox): Promise<Tenant> {
   const { code, stdout } = await runCli(['bootstrap', '--name', name], sandbox);

@@ -1,4 +1,5 @@
 import { runBootstrapCli } from '@cdp/tenancy';
+import { IMPORT_USAGE, runImportCli } from './import.command';
 import { runMigrateCli } from './migrate.command';
 
 const USAGE = `usage: cdp <command> [options]
@@ -7,7 +8,8 @@ commands:
   bootstrap --name <workspace> [--force] [--key-name <name>]
       create the first workspace and an admin API key (printed once, as JSON)
   migrate [--services=a,b]
-      apply Postgres and ClickHouse migrations of the services (all by default) and exit`;
+      apply Postgres and ClickHouse migrations of the services (all by default) and exit
+${IMPORT_USAGE}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -16,6 +18,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runBootstrapCli(rest);
     case 'migrate':
       return runMigrateCli(rest);
+    case 'import':
+      return runImportCli(rest);
     case undefined:
     case '--help':
     case 'help':

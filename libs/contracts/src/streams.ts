@@ -107,6 +107,9 @@ export const SUBJECTS = {
   profileUpdated: 'cdp.profile.profile.updated.v1',
   membershipChanged: 'cdp.segmentation.membership.changed.v1',
   tenancyKeyChanged: 'cdp.query.tenancy.key.changed.v1',
+  ingestionWriteKeyChanged: 'cdp.query.ingestion.write-key.changed.v1',
+  ingestionTrackingPlanChanged: 'cdp.query.ingestion.tracking-plan.changed.v1',
+  ingestionDebuggerEntries: 'cdp.query.ingestion.debugger.entries.v1',
   deadLetter: 'cdp.deadletter.message.failed.v1',
 } as const;
 

@@ -45,7 +45,11 @@ export interface ApiKeyRepository {
   ): Promise<boolean>;
 }
 
-export type KeyChange = 'revoked' | 'rotated';
+/**
+ * `owner_changed`: what the key belongs to changed (e.g. an ingestion source was disabled): drop
+ * the cached record and re-read it. Secret API keys never use it.
+ */
+export type KeyChange = 'revoked' | 'rotated' | 'owner_changed';
 
 export interface KeyChangedEvent {
   readonly workspaceId: string;

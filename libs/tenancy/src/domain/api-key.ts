@@ -29,22 +29,28 @@ export interface ApiKey {
  */
 export type ApiKeyStatus = 'active' | 'rotated' | 'revoked' | 'expired';
 
+/**
+ * The lifecycle fields the state rules read. Other credentials with the same lifecycle (ingestion's
+ * source write keys) pass their own records.
+ */
+export type KeyLifecycle = Pick<ApiKey, 'expiresAt' | 'revokedAt' | 'graceUntil' | 'replacedBy'>;
+
 export const DEFAULT_ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 
-export function apiKeyStatus(key: ApiKey, now: Date): ApiKeyStatus {
+export function apiKeyStatus(key: KeyLifecycle, now: Date): ApiKeyStatus {
   if (key.revokedAt !== null) return 'revoked';
   const until = usableUntil(key);
   if (until !== null && now.getTime() >= until.getTime()) return 'expired';
   return key.replacedBy !== null ? 'rotated' : 'active';
 }
 
-export function isUsable(key: ApiKey, now: Date): boolean {
+export function isUsable(key: KeyLifecycle, now: Date): boolean {
   const status = apiKeyStatus(key, now);
   return status === 'active' || status === 'rotated';
 }
 
 /** The instant after which the key is rejected (earliest of expiry and rotation grace), if any. */
-export function usableUntil(key: ApiKey): Date | null {
+export function usableUntil(key: KeyLifecycle): Date | null {
   const limits = [key.expiresAt, key.graceUntil].filter((d): d is Date => d !== null);
   if (limits.length === 0) return null;
   return new Date(Math.min(...limits.map((d) => d.getTime())));
@@ -60,7 +66,7 @@ export type RotationDecision =
  * rotating a key already replaced would mint a second successor.
  */
 export function planRotation(
-  key: ApiKey,
+  key: KeyLifecycle,
   now: Date,
   graceMs: number = DEFAULT_ROTATION_GRACE_MS,
 ): RotationDecision {

@@ -15,13 +15,13 @@ export const DEFAULT_VERIFICATION_CACHE_OPTIONS: VerificationCacheOptions = {
   maxEntries: 10_000,
 };
 
-interface Entry {
-  readonly key: ApiKey | null;
+interface Entry<T> {
+  readonly key: T | null;
   readonly expiresAtMs: number;
 }
 
-export type CacheLookup =
-  { readonly hit: true; readonly key: ApiKey | null } | { readonly hit: false };
+export type CacheLookup<T = ApiKey> =
+  { readonly hit: true; readonly key: T | null } | { readonly hit: false };
 
 /**
  * In-process LRU + TTL cache of key records by key id (pure: the caller passes the time).
@@ -30,12 +30,14 @@ export type CacheLookup =
  * compares the presented secret and evaluates expiry/rotation grace against the clock on every
  * hit, so a cached rotated key is rejected the instant its grace ends.
  *
+ * Generic over the record type so other credentials (ingestion's source write keys) reuse it.
+ *
  * Race with invalidation: a database load that started before an invalidation may return the
  * pre-revocation row. Every invalidation bumps an epoch; `store` refuses results of loads that
  * began in an older epoch, so a stale row is never cached after the event that invalidated it.
  */
-export class VerificationCache {
-  private readonly entries = new Map<string, Entry>();
+export class VerificationCache<T = ApiKey> {
+  private readonly entries = new Map<string, Entry<T>>();
   private epoch = 0;
   private readonly options: VerificationCacheOptions;
 
@@ -48,7 +50,7 @@ export class VerificationCache {
     return this.entries.size;
   }
 
-  get(keyId: string, nowMs: number): CacheLookup {
+  get(keyId: string, nowMs: number): CacheLookup<T> {
     const entry = this.entries.get(keyId);
     if (entry === undefined) return { hit: false };
     if (nowMs >= entry.expiresAtMs) {
@@ -67,7 +69,7 @@ export class VerificationCache {
   }
 
   /** Caches a loaded record (null = unknown id). Returns false when an invalidation raced the load. */
-  store(keyId: string, key: ApiKey | null, nowMs: number, loadToken: number): boolean {
+  store(keyId: string, key: T | null, nowMs: number, loadToken: number): boolean {
     if (loadToken !== this.epoch) return false;
     const ttl = key === null ? this.options.negativeTtlMs : this.options.positiveTtlMs;
     if (ttl <= 0) return false;

@@ -5,17 +5,18 @@ import { z } from 'zod';
 import { LocalKeyChangeBus } from '../application/local-key-change-bus';
 import { type KeyChangeBus, type KeyChangedEvent } from '../application/ports';
 
-/** `SUBJECTS.tenancyKeyChanged`, prefixed with `<namespace>.` when the namespace is not empty. */
-export function keyChangedSubject(namespace = ''): string {
-  return namespace.length > 0
-    ? `${namespace}.${SUBJECTS.tenancyKeyChanged}`
-    : SUBJECTS.tenancyKeyChanged;
+/** `subject` (default `SUBJECTS.tenancyKeyChanged`), prefixed with `<namespace>.` when the namespace is not empty. */
+export function keyChangedSubject(
+  namespace = '',
+  subject: string = SUBJECTS.tenancyKeyChanged,
+): string {
+  return namespace.length > 0 ? `${namespace}.${subject}` : subject;
 }
 
 const keyChangedPayload = z.object({
   workspaceId: z.string().min(1),
   keyId: z.string().min(1),
-  change: z.enum(['revoked', 'rotated']),
+  change: z.enum(['revoked', 'rotated', 'owner_changed']),
 });
 
 const FLUSH_TIMEOUT_MS = 1000;
@@ -34,6 +35,8 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 
 export interface NatsKeyChangeBusOptions {
   readonly namespace?: string;
+  /** Subject without namespace (default `SUBJECTS.tenancyKeyChanged`); other credentials use their own. */
+  readonly subject?: string;
   readonly logger?: Logger;
 }
 
@@ -56,7 +59,7 @@ export class NatsKeyChangeBus implements KeyChangeBus {
     private readonly nc: NatsConnection,
     options: NatsKeyChangeBusOptions = {},
   ) {
-    this.subject = keyChangedSubject(options.namespace);
+    this.subject = keyChangedSubject(options.namespace, options.subject);
     this.logger = options.logger ?? createLogger('tenancy.key-change-bus');
   }
 

@@ -1,0 +1,72 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { DomainError, eventSubject, SUBJECTS } from '@cdp/contracts';
+import { BatchingPublisher, EventPublisher } from '@cdp/messaging';
+import { createLogger } from '@cdp/observability';
+import { INGESTION_CONFIG, type IngestionConfig } from '../../config/ingestion.env';
+import {
+  ACCEPTED_EVENT_BATCH_SCHEMA,
+  type AcceptedEvent,
+} from '../../events/domain/accepted-event';
+import type { AcceptedEventSink } from '../application/accepted-event-sink.port';
+
+const log = createLogger('ingestion.collection');
+
+/** Seconds a client is told to wait when JetStream cannot store its events. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Publishes accepted events as micro-batches (`{"items":[...]}`, schema
+ * `cdp.ingestion.v1.EventBatch`) on `cdp.ingestion.event.accepted.v1.<workspace>.<partition>`.
+ * Memory is bounded by INGEST_PUBLISH_MAX_PENDING_BYTES (past it: 503 at once) and each batch by
+ * the PubAck timeout INGEST_PUBLISH_TIMEOUT_MS; the NATS client reconnects by itself, so the
+ * next request after NATS is back succeeds. Open batches are flushed on shutdown.
+ */
+@Injectable()
+export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
+  private readonly batching: BatchingPublisher;
+
+  constructor(
+    @Inject(EventPublisher) publisher: EventPublisher,
+    @Inject(INGESTION_CONFIG) config: IngestionConfig,
+  ) {
+    this.batching = new BatchingPublisher(publisher, {
+      lingerMs: config.INGEST_PUBLISH_LINGER_MS,
+      maxPendingBytes: config.INGEST_PUBLISH_MAX_PENDING_BYTES,
+      timeoutMs: config.INGEST_PUBLISH_TIMEOUT_MS,
+      retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    });
+  }
+
+  async publish(event: AcceptedEvent, partition: number): Promise<void> {
+    try {
+      await this.batching.add(
+        eventSubject(SUBJECTS.eventAccepted, event.workspaceId, partition),
+        event,
+        {
+          messageId: event.messageId,
+          workspaceId: event.workspaceId,
+          schema: ACCEPTED_EVENT_BATCH_SCHEMA,
+        },
+      );
+    } catch (error) {
+      if (error instanceof DomainError && error.kind === 'unavailable') throw error;
+      log.warn({ err: error }, 'publishing accepted events failed');
+      throw new DomainError(
+        'unavailable',
+        'ingestion.publish_failed',
+        'events could not be stored, retry later',
+        undefined,
+        UNAVAILABLE_RETRY_AFTER_SECONDS,
+      );
+    }
+  }
+
+  /** Bytes accepted and not yet stored. */
+  get pendingBytes(): number {
+    return this.batching.pendingBytes;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.batching.close();
+  }
+}
