@@ -39,16 +39,6 @@ const CORPUS = ALL_CASES.filter((c) => (c.expect ?? '4xx') === '4xx');
 /** Valid JSON that is hard to store: refused, or accepted and then stored. */
 const STORABLE = ALL_CASES.filter((c) => c.expect === 'stored-or-4xx');
 
-/**
- * Known failure, reported (not hidden): the event writer inserts a flush as one ClickHouse
- * statement, and these events pass validation (200) but ClickHouse's JSON column refuses them,
- * so each flush that holds one fails and is redelivered again and again, holding back the good
- * events batched with it. Remove once the collection API refuses them or the writer stores (or
- * isolates) them.
- */
-const STORABLE_TODO =
-  'accepted events that ClickHouse JSON columns refuse block the writer (see services/ingestion/README.md)';
-
 function authorization(c: BadInputCase, source: CollectionSource): string | undefined {
   switch (c.auth ?? 'write-key') {
     case 'write-key':
@@ -189,55 +179,51 @@ describe('valid JSON that is hard to store: refused, or stored once accepted', (
     await sandbox?.cleanup();
   });
 
-  test(
-    'a 200 means stored, and good events sent alongside are stored too',
-    { todo: STORABLE_TODO },
-    async (t: TestContext) => {
-      const accepted: string[] = [];
-      for (const c of STORABLE) {
-        const response = await rawRequest(`${platform.url}${c.path}`, {
-          headers: {
-            authorization: basicAuth(source.writeKey),
-            'content-type': 'application/json',
-          },
-          body: caseBody(c),
-        });
-        t.diagnostic(`${response.status} | ${c.name} | ${response.text.slice(0, 120)}`);
-        assert.ok(
-          response.status === 200 || (response.status >= 400 && response.status < 500),
-          `${c.name}: ${response.status} ${response.text}`,
-        );
-        if (response.status === 200) {
-          const messageId = /"messageId":"([^"]+)"/.exec(caseBody(c).toString('utf8'))?.[1];
-          assert.ok(messageId, `${c.name} names its messageId`);
-          accepted.push(messageId);
-        }
+  test('a 200 means stored, and good events sent alongside are stored too', async (t: TestContext) => {
+    const accepted: string[] = [];
+    for (const c of STORABLE) {
+      const response = await rawRequest(`${platform.url}${c.path}`, {
+        headers: {
+          authorization: basicAuth(source.writeKey),
+          'content-type': 'application/json',
+        },
+        body: caseBody(c),
+      });
+      t.diagnostic(`${response.status} | ${c.name} | ${response.text.slice(0, 120)}`);
+      assert.ok(
+        response.status === 200 || (response.status >= 400 && response.status < 500),
+        `${c.name}: ${response.status} ${response.text}`,
+      );
+      if (response.status === 200) {
+        const messageId = /"messageId":"([^"]+)"/.exec(caseBody(c).toString('utf8'))?.[1];
+        assert.ok(messageId, `${c.name} names its messageId`);
+        accepted.push(messageId);
       }
-      const good = ['good-with-edge-0', 'good-with-edge-1', 'good-with-edge-2'];
-      for (const messageId of good) {
-        const response = await fetch(`${platform.url}/v1/track`, {
-          method: 'POST',
-          headers: {
-            authorization: basicAuth(source.writeKey),
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ messageId, userId: 'good-user', event: 'Alongside' }),
-        });
-        assert.equal(response.status, 200);
-      }
-      await waitForWriterDrained(sandbox, { platform: platform.process, timeoutMs: 12_000 });
-      assert.equal((await platform.process.stop('SIGTERM')).code, 0);
-      const rows = await queryClickHouse<{ message_id: string; copies: number }>(
-        sandbox,
-        `SELECT message_id, count() AS copies FROM events WHERE workspace_id = {w:String}
+    }
+    const good = ['good-with-edge-0', 'good-with-edge-1', 'good-with-edge-2'];
+    for (const messageId of good) {
+      const response = await fetch(`${platform.url}/v1/track`, {
+        method: 'POST',
+        headers: {
+          authorization: basicAuth(source.writeKey),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ messageId, userId: 'good-user', event: 'Alongside' }),
+      });
+      assert.equal(response.status, 200);
+    }
+    await waitForWriterDrained(sandbox, { platform: platform.process, timeoutMs: 12_000 });
+    assert.equal((await platform.process.stop('SIGTERM')).code, 0);
+    const rows = await queryClickHouse<{ message_id: string; copies: number }>(
+      sandbox,
+      `SELECT message_id, count() AS copies FROM events WHERE workspace_id = {w:String}
           GROUP BY message_id ORDER BY message_id`,
-        { w: workspace.workspaceId },
-      );
-      assert.deepEqual(
-        rows.map((r) => [r.message_id, Number(r.copies)]),
-        [...accepted, ...good].sort().map((id) => [id, 1]),
-        'every accepted event stored once',
-      );
-    },
-  );
+      { w: workspace.workspaceId },
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.message_id, Number(r.copies)]),
+      [...accepted, ...good].sort().map((id) => [id, 1]),
+      'every accepted event stored once',
+    );
+  });
 });

@@ -14,7 +14,10 @@ export class EventsRefusedError extends DomainError {
     override readonly cause: Error,
   ) {
     const shown = messageIds.slice(0, MAX_IDS_IN_MESSAGE).join(', ');
-    const more = messageIds.length > MAX_IDS_IN_MESSAGE ? ` and ${messageIds.length - MAX_IDS_IN_MESSAGE} more` : '';
+    const more =
+      messageIds.length > MAX_IDS_IN_MESSAGE
+        ? ` and ${messageIds.length - MAX_IDS_IN_MESSAGE} more`
+        : '';
     super(
       'invalid',
       'event_writer.events_refused',

@@ -166,7 +166,15 @@ void test('a refused row is isolated by bisection: the others are stored once, i
   ];
   const result = await writer.execute('f1', batches);
   assert.deepEqual([result.inserted, result.refused], [7, 2]);
-  assert.deepEqual(store.events.map((e) => e.message_id).sort(), ['1', '2', '3', '4', '5', '6', '7']);
+  assert.deepEqual(store.events.map((e) => e.message_id).sort(), [
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '7',
+  ]);
   assert.equal(result.failed[0], undefined);
   assert.equal(result.failed[2], undefined);
   const refused = result.failed[1];

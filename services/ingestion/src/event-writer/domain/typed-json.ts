@@ -38,18 +38,15 @@ function beyondInt64(n: number): boolean {
 
 function writeValue(value: JsonValue): string {
   if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(wellFormed(value));
-    case 'number':
-      if (!Number.isFinite(value)) return 'null';
-      return beyondInt64(value) ? value.toExponential() : JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    default:
-      if (Array.isArray(value)) return `[${value.map(writeValue).join(',')}]`;
-      return writeObject(value);
+  if (typeof value === 'string') return JSON.stringify(wellFormed(value));
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'null';
+    return beyondInt64(value) ? value.toExponential() : JSON.stringify(value);
   }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `[${value.map(writeValue).join(',')}]`;
+  if (typeof value === 'object') return writeObject(value);
+  return 'null'; // not JSON (undefined in an array, as JSON.stringify writes it)
 }
 
 function writeObject(value: { readonly [key: string]: JsonValue | undefined }): string {
@@ -59,6 +56,14 @@ function writeObject(value: { readonly [key: string]: JsonValue | undefined }): 
     members.push(`${JSON.stringify(wellFormed(key))}:${writeValue(member)}`);
   }
   return `{${members.join(',')}}`;
+}
+
+/**
+ * Whether JSON.stringify's output of a value holding `value` may need the typed rewrite (no =
+ * the text is storable as is). A screen: false positives only cost the slow path.
+ */
+export function mayNeedTypedCopy(stringified: string): boolean {
+  return SUSPECT.test(stringified);
 }
 
 /** JSON text of `value` that ClickHouse's JSON type accepts (see above). */

@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@cdp/persistence';
 import type { EventRow, MessageKey } from '../domain/event-row';
-import { encodeTypedJson } from '../domain/typed-json';
-import { RowsRefusedError, type ClaimRecord, type EventStore } from '../application/event-store.port';
+import { encodeTypedJson, mayNeedTypedCopy } from '../domain/typed-json';
+import {
+  RowsRefusedError,
+  type ClaimRecord,
+  type EventStore,
+} from '../application/event-store.port';
 
 export const EVENTS_TABLE = 'events';
 export const DEDUP_TABLE = 'event_dedup';
@@ -56,8 +60,16 @@ export function isDataError(error: unknown): boolean {
 
 const str = JSON.stringify;
 
-/** One JSONEachRow line of `events`, written by hand: each JSON column is encoded once. */
-function encodeEventLine(row: EventRow, typed: (value: EventRow['properties']) => string): string {
+/**
+ * One JSONEachRow line of `events`. Fast path: V8's JSON.stringify of the whole row (its JSON
+ * columns are then written verbatim), kept when the screen finds nothing the typed copy would
+ * rewrite (the screen sees the typed columns and `raw` alike: a false positive only costs the
+ * slow path). Slow path: the line written field by field with the typed copy.
+ */
+function encodeEventLine(row: EventRow, sanitize: boolean): string {
+  const text = JSON.stringify(row);
+  if (!sanitize || !mayNeedTypedCopy(text)) return `${text}\n`;
+  const typed = encodeTypedJson;
   return (
     `{"workspace_id":${str(row.workspace_id)},"message_id":${str(row.message_id)}` +
     `,"type":${str(row.type)},"event":${str(row.event)},"name":${str(row.name)}` +
@@ -96,7 +108,7 @@ function distinct(keys: readonly MessageKey[]): { workspaces: string[]; ids: str
  */
 export class ClickHouseEventStore implements EventStore {
   private readonly attempts: number;
-  private readonly typed: (value: EventRow['properties']) => string;
+  private readonly sanitize: boolean;
   private readonly eventSettings: Record<string, number>;
 
   constructor(
@@ -105,9 +117,10 @@ export class ClickHouseEventStore implements EventStore {
   ) {
     this.attempts = options.insertAttempts ?? 2;
     const verbatim = options.typedJson === 'verbatim';
-    this.typed = verbatim ? (value) => str(value) : encodeTypedJson;
+    this.sanitize = !verbatim;
     // Dotted keys colliding with a nested path (`{"a.b":1,"a":{"b":2}}`): keep the first path.
-    this.eventSettings = verbatim ? {} : { type_json_skip_duplicated_paths: 1 };
+    // Set both ways: chdb keeps per-query settings for the rest of its session.
+    this.eventSettings = { type_json_skip_duplicated_paths: verbatim ? 0 : 1 };
   }
 
   async claim(flushId: string, keys: readonly MessageKey[]): Promise<void> {
@@ -174,14 +187,14 @@ export class ClickHouseEventStore implements EventStore {
 
   async insertEvents(insertId: string, rows: readonly EventRow[]): Promise<void> {
     if (rows.length === 0) return;
-    // Encoded once by hand (no per-row object copy or re-serialisation by the client) and sent
-    // as the raw body of the INSERT.
+    // Encoded here (no per-row object copy by the client) and sent as the raw INSERT body.
     let body = '';
-    for (const row of rows) body += encodeEventLine(row, this.typed);
+    for (const row of rows) body += encodeEventLine(row, this.sanitize);
     await this.withAttempts(async () => {
       const result = await this.client.exec({
         query: `INSERT INTO ${EVENTS_TABLE} FORMAT JSONEachRow`,
-        values: Readable.from([body], { objectMode: false }),
+        // A string chunk (object mode): chdb concatenates it as is, HTTP writes it as the body.
+        values: Readable.from([body]),
         // Always an explicit token: chdb keeps per-query settings for the rest of its session.
         clickhouse_settings: {
           insert_deduplication_token: insertId,
