@@ -47,6 +47,25 @@ const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, s
   // ingestion: bulk imports (a queued job of B, on a source of B)
   '/v1/imports/{id}': async (_b, asB) => ({ id: await bImport(asB) }),
   '/v1/imports/{id}/data': async (_b, asB) => ({ id: await bImport(asB) }),
+  // identity: a profile of B (identifiers B's key states belong together)
+  '/v1/identity/profiles/{id}/split': async (_b, asB) => ({
+    id: String(
+      (
+        await asB('POST', '/v1/identity/observations', {
+          identifiers: [{ type: 'user_id', value: 'user-of-b' }],
+        })
+      ).profileId,
+    ),
+  }),
+  '/v1/identity/profiles/{id}/graph': async (_b, asB) => ({
+    id: String(
+      (
+        await asB('POST', '/v1/identity/observations', {
+          identifiers: [{ type: 'user_id', value: 'user-of-b' }],
+        })
+      ).profileId,
+    ),
+  }),
 };
 
 /** A source of workspace B (ingestion). */

@@ -1,10 +1,92 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { infrastructureProviders, type ServiceInfrastructure } from '@cdp/runtime';
+import type { DataSource } from 'typeorm';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Namespace } from '@cdp/messaging';
+import {
+  infrastructureProviders,
+  NAMESPACE,
+  NATS_CONNECTION,
+  POSTGRES,
+  type ServiceInfrastructure,
+} from '@cdp/runtime';
+import { type IdentityServiceConfig } from './config/identity.env';
+import { IdentityQueriesService } from './resolution/application/identity-queries.service';
+import { ObserveIdentifiersUseCase } from './resolution/application/observe-identifiers.use-case';
+import { SplitProfileUseCase } from './resolution/application/split-profile.use-case';
+import { VerifyRebuildUseCase } from './resolution/application/verify-rebuild.use-case';
+import { JetStreamAcceptedEventLog } from './resolution/infrastructure/jetstream-accepted-event-log';
+import { ResolveEventUseCase } from './resolution/application/resolve-event.use-case';
+import { ResolveObservationUseCase } from './resolution/application/resolve-observation.use-case';
+import {
+  DefaultIdentityConfigProvider,
+  DefaultSourceKindLookup,
+  RandomIdGenerator,
+} from './resolution/infrastructure/default-identity-settings';
+import { IdentityOutboxRelay } from './resolution/infrastructure/identity-outbox.relay';
+import { PostgresIdentityGraph } from './resolution/infrastructure/postgres-identity-graph';
+import { IdentityController } from './resolution/interface/http/identity.controller';
+import { AcceptedEventsConsumer } from './resolution/interface/messaging/accepted-events.consumer';
 
 /** Resolves identifiers into one profile per person; owns the identity graph. */
 @Module({})
 export class IdentityModule {
   static register(infrastructure: ServiceInfrastructure): DynamicModule {
-    return { module: IdentityModule, providers: infrastructureProviders(infrastructure) };
+    // The platform validated the environment against the service's schema already.
+    const config = infrastructure.config as unknown as IdentityServiceConfig;
+    const configs = new DefaultIdentityConfigProvider();
+    const sourceKinds = new DefaultSourceKindLookup(config.IDENTITY_SOURCE_KINDS ?? {});
+    return {
+      module: IdentityModule,
+      controllers: [AcceptedEventsConsumer, IdentityController],
+      providers: [
+        ...infrastructureProviders(infrastructure),
+        {
+          provide: PostgresIdentityGraph,
+          inject: [POSTGRES],
+          useFactory: (postgres: DataSource) => new PostgresIdentityGraph(postgres),
+        },
+        {
+          provide: ResolveObservationUseCase,
+          inject: [PostgresIdentityGraph],
+          useFactory: (graph: PostgresIdentityGraph) =>
+            new ResolveObservationUseCase(graph, configs, new RandomIdGenerator()),
+        },
+        {
+          provide: ResolveEventUseCase,
+          inject: [ResolveObservationUseCase],
+          useFactory: (observations: ResolveObservationUseCase) =>
+            new ResolveEventUseCase(configs, sourceKinds, observations),
+        },
+        {
+          provide: IdentityQueriesService,
+          inject: [PostgresIdentityGraph],
+          useFactory: (graph: PostgresIdentityGraph) => new IdentityQueriesService(graph, configs),
+        },
+        {
+          provide: ObserveIdentifiersUseCase,
+          inject: [ResolveObservationUseCase],
+          useFactory: (observations: ResolveObservationUseCase) =>
+            new ObserveIdentifiersUseCase(configs, observations),
+        },
+        {
+          provide: SplitProfileUseCase,
+          inject: [PostgresIdentityGraph],
+          useFactory: (graph: PostgresIdentityGraph) =>
+            new SplitProfileUseCase(graph, new RandomIdGenerator()),
+        },
+        {
+          provide: VerifyRebuildUseCase,
+          inject: [PostgresIdentityGraph, NATS_CONNECTION, NAMESPACE],
+          useFactory: (graph: PostgresIdentityGraph, nats: NatsConnection, namespace: Namespace) =>
+            new VerifyRebuildUseCase(
+              new JetStreamAcceptedEventLog(nats, namespace),
+              graph,
+              configs,
+              sourceKinds,
+            ),
+        },
+        IdentityOutboxRelay,
+      ],
+    };
   }
 }

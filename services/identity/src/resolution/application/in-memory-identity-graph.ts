@@ -1,0 +1,228 @@
+import {
+  compareStrings,
+  identifierKey,
+  type Identifier,
+  type IdentifierKey,
+} from '../domain/identifier';
+import { type ProfileMerged } from '../domain/identity-events';
+import { compareEvidence, type Evidence } from '../domain/observation';
+import {
+  type Conflict,
+  type GraphSnapshot,
+  type Link,
+  type ResolutionPlan,
+} from '../domain/resolve-observation';
+import { linkKey, type ProfileGraph } from '../domain/split-profile';
+import { GraphChangedError } from './graph-changed.error';
+import {
+  type IdentityGraphRepository,
+  type IdentityGraphTransaction,
+  type ProfileGraphReader,
+} from './identity-graph.port';
+
+interface StoredProfile {
+  readonly id: string;
+  version: number;
+  readonly identifiers: Map<IdentifierKey, { identifier: Identifier; firstSeen: Evidence }>;
+  readonly links: Map<string, Link>;
+}
+
+interface WorkspaceGraph {
+  readonly profiles: Map<string, StoredProfile>;
+  readonly owner: Map<IdentifierKey, string>;
+  /** Merged profile id → the profile it was merged into. */
+  readonly redirects: Map<string, string>;
+  readonly conflicts: Map<string, Conflict>;
+  readonly merges: ProfileMerged[];
+}
+
+export interface InMemoryGraphOptions {
+  /** Yields to the event loop between snapshot and apply, so concurrent tests interleave. */
+  readonly interleave?: boolean;
+}
+
+/**
+ * The identity graph ports in memory, with the production semantics (keyed locks, optimistic
+ * versions, oldest evidence kept): the reference the Postgres implementation must agree with.
+ */
+export class InMemoryIdentityGraph implements IdentityGraphRepository, ProfileGraphReader {
+  private readonly workspaces = new Map<string, WorkspaceGraph>();
+  private readonly lockTails = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: InMemoryGraphOptions = {}) {}
+
+  async withLocks<T>(
+    workspaceId: string,
+    identifierKeys: readonly IdentifierKey[],
+    work: (graph: IdentityGraphTransaction) => Promise<T>,
+  ): Promise<T> {
+    const keys = [...new Set(identifierKeys)]
+      .sort(compareStrings)
+      .map((k) => `${workspaceId}\u0000${k}`);
+    const releases: (() => void)[] = [];
+    try {
+      for (const key of keys) releases.push(await this.lock(key));
+      return await work(this.transaction(this.workspace(workspaceId)));
+    } finally {
+      for (const release of releases.reverse()) release();
+    }
+  }
+
+  profileGraph(workspaceId: string, profileId: string): Promise<ProfileGraph | undefined> {
+    const profile = this.workspace(workspaceId).profiles.get(
+      this.canonical(workspaceId, profileId),
+    );
+    if (!profile) return Promise.resolve(undefined);
+    return Promise.resolve({
+      profileId: profile.id,
+      identifiers: [...profile.identifiers.values()],
+      links: [...profile.links.values()],
+    });
+  }
+
+  /** Current profile of a (possibly merged) profile id. */
+  canonical(workspaceId: string, profileId: string): string {
+    const redirects = this.workspace(workspaceId).redirects;
+    let id = profileId;
+    for (let next = redirects.get(id); next !== undefined; next = redirects.get(id)) id = next;
+    return id;
+  }
+
+  profileOf(workspaceId: string, identifier: Identifier): string | undefined {
+    return this.workspace(workspaceId).owner.get(identifierKey(identifier));
+  }
+
+  /** The graph as identifier components: sorted keys per profile, profiles sorted. */
+  components(workspaceId: string): string[][] {
+    return [...this.workspace(workspaceId).profiles.values()]
+      .map((p) => [...p.identifiers.keys()].sort(compareStrings))
+      .sort((a, b) => compareStrings(a.join('|'), b.join('|')));
+  }
+
+  profiles(workspaceId: string): readonly StoredProfile[] {
+    return [...this.workspace(workspaceId).profiles.values()];
+  }
+
+  conflicts(workspaceId: string): readonly Conflict[] {
+    return [...this.workspace(workspaceId).conflicts.values()];
+  }
+
+  merges(workspaceId: string): readonly ProfileMerged[] {
+    return this.workspace(workspaceId).merges;
+  }
+
+  private workspace(workspaceId: string): WorkspaceGraph {
+    let graph = this.workspaces.get(workspaceId);
+    if (!graph) {
+      graph = {
+        profiles: new Map(),
+        owner: new Map(),
+        redirects: new Map(),
+        conflicts: new Map(),
+        merges: [],
+      };
+      this.workspaces.set(workspaceId, graph);
+    }
+    return graph;
+  }
+
+  private async lock(key: string): Promise<() => void> {
+    const previous = this.lockTails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => current);
+    this.lockTails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (this.lockTails.get(key) === tail) this.lockTails.delete(key);
+    };
+  }
+
+  private transaction(graph: WorkspaceGraph): IdentityGraphTransaction {
+    const interleave = this.options.interleave ?? false;
+    return {
+      loadSnapshot: async (keys): Promise<GraphSnapshot> => {
+        const ids = new Set<string>();
+        for (const key of keys) {
+          const id = graph.owner.get(key);
+          if (id !== undefined) ids.add(id);
+        }
+        const profiles = [...ids].flatMap((id) => {
+          const p = graph.profiles.get(id);
+          if (!p) return [];
+          const entries = [...p.identifiers.values()];
+          const firstSeen = entries.reduce(
+            (min, e) => (compareEvidence(e.firstSeen, min) < 0 ? e.firstSeen : min),
+            entries[0]!.firstSeen,
+          );
+          return [
+            { id, version: p.version, firstSeen, identifiers: entries.map((e) => e.identifier) },
+          ];
+        });
+        if (interleave) await new Promise<void>((resolve) => setImmediate(resolve));
+        return { profiles };
+      },
+      apply: (plan, merged) => {
+        this.apply(graph, plan, merged);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  private apply(
+    graph: WorkspaceGraph,
+    plan: ResolutionPlan,
+    merged: ProfileMerged | undefined,
+  ): void {
+    for (const [id, version] of Object.entries(plan.expectedVersions))
+      if (graph.profiles.get(id)?.version !== version) throw new GraphChangedError(id);
+    for (const conflict of plan.conflicts)
+      graph.conflicts.set(
+        `${conflict.evidence.messageId}\u0000${identifierKey(conflict.dropped)}`,
+        conflict,
+      );
+    if (plan.profileId === null) return;
+
+    let target = graph.profiles.get(plan.profileId);
+    let changed = plan.outcome !== 'unchanged';
+    if (plan.create) {
+      target = { id: plan.create.profileId, version: 0, identifiers: new Map(), links: new Map() };
+      graph.profiles.set(target.id, target);
+    }
+    if (!target) throw new GraphChangedError(plan.profileId);
+    for (const mergedId of plan.merge?.mergedIds ?? []) {
+      const source = graph.profiles.get(mergedId);
+      if (!source) throw new GraphChangedError(mergedId);
+      for (const [key, entry] of source.identifiers) {
+        target.identifiers.set(key, entry);
+        graph.owner.set(key, target.id);
+      }
+      for (const [key, link] of source.links) keepOldestLink(target.links, key, link);
+      graph.profiles.delete(mergedId);
+      graph.redirects.set(mergedId, target.id);
+    }
+    for (const identifier of plan.resolved) {
+      const key = identifierKey(identifier);
+      const existing = target.identifiers.get(key);
+      if (!existing) {
+        target.identifiers.set(key, { identifier, firstSeen: plan.evidence });
+        graph.owner.set(key, target.id);
+      } else if (compareEvidence(plan.evidence, existing.firstSeen) < 0) {
+        target.identifiers.set(key, { identifier, firstSeen: plan.evidence });
+        changed = true;
+      }
+    }
+    if (plan.link) changed = keepOldestLink(target.links, linkKey(plan.link), plan.link) || changed;
+    // Like the SQL: no write, no version bump, when the observation taught nothing new.
+    if (changed) target.version++;
+    if (merged) graph.merges.push(merged);
+  }
+}
+
+function keepOldestLink(links: Map<string, Link>, key: string, link: Link): boolean {
+  const existing = links.get(key);
+  if (existing && compareEvidence(link.evidence, existing.evidence) >= 0) return false;
+  links.set(key, link);
+  return true;
+}
