@@ -22,13 +22,33 @@ export interface BatchItemOptions {
   readonly schema: string;
 }
 
+/**
+ * The caller's promise: settled when every item it added is stored (resolve with the last
+ * batch's result) or as soon as one of its batches fails. One per `add`/`addMany` call, so a
+ * 100-event request allocates one promise, not a hundred.
+ */
+interface Group {
+  remaining: number;
+  settled: boolean;
+  readonly resolve: (r: PublishResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 interface Pending {
   readonly id: string;
   readonly json: string;
   readonly bytes: number;
-  readonly resolve: (r: PublishResult) => void;
-  readonly reject: (e: unknown) => void;
+  readonly group: Group;
 }
+
+/** One item of `addMany`. */
+export interface BatchItem {
+  readonly item: unknown;
+  /** Id of the item: batch ids derive from the ids of their items. */
+  readonly messageId: string;
+}
+
+const encoder = new TextEncoder();
 
 interface OpenBatch {
   readonly subject: string;
@@ -82,6 +102,18 @@ export class BatchingPublisher {
   }
 
   add(subject: string, item: unknown, options: BatchItemOptions): Promise<PublishResult> {
+    return this.addMany(subject, [{ item, messageId: options.messageId }], options);
+  }
+
+  /**
+   * Adds several items for one subject; the promise resolves once ALL of them are stored and
+   * rejects if any of their batches fails (nothing is partially acknowledged to the caller).
+   */
+  addMany(
+    subject: string,
+    items: readonly BatchItem[],
+    options: Omit<BatchItemOptions, 'messageId'>,
+  ): Promise<PublishResult> {
     if (this.closed) {
       return Promise.reject(
         new DomainError(
@@ -93,9 +125,10 @@ export class BatchingPublisher {
         ),
       );
     }
-    const json = JSON.stringify(item);
-    const bytes = Buffer.byteLength(json);
-    if (this.pending + bytes > this.maxPendingBytes) {
+    const jsons = items.map((i) => JSON.stringify(i.item));
+    const sizes = jsons.map((json) => Buffer.byteLength(json));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (this.pending + total > this.maxPendingBytes) {
       return Promise.reject(
         new DomainError(
           'unavailable',
@@ -107,34 +140,38 @@ export class BatchingPublisher {
       );
     }
     return new Promise<PublishResult>((resolve, reject) => {
+      const group: Group = { remaining: items.length, settled: false, resolve, reject };
       const key = `${subject}\u0000${options.workspaceId}\u0000${options.schema}`;
-      let batch = this.open.get(key);
-      const plan = planAdd(
-        { items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 },
-        bytes,
-        this.limits,
-      );
-      if (batch && plan.flushBefore) {
-        this.flushBatch(key, batch);
-        batch = undefined;
+      for (let i = 0; i < items.length; i++) {
+        const bytes = sizes[i] ?? 0;
+        let batch = this.open.get(key);
+        const plan = planAdd(
+          { items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 },
+          bytes,
+          this.limits,
+        );
+        if (batch && plan.flushBefore) {
+          this.flushBatch(key, batch);
+          batch = undefined;
+        }
+        if (!batch) {
+          batch = {
+            subject,
+            workspaceId: options.workspaceId,
+            schema: options.schema,
+            items: [],
+            bytes: 0,
+            timer: undefined,
+          };
+          this.open.set(key, batch);
+          const opened = batch;
+          opened.timer = setTimeout(() => this.flushBatch(key, opened), this.lingerMs);
+        }
+        batch.items.push({ id: items[i]?.messageId ?? '', json: jsons[i] ?? 'null', bytes, group });
+        batch.bytes += bytes;
+        this.pending += bytes;
+        if (plan.flushAfter) this.flushBatch(key, batch);
       }
-      if (!batch) {
-        batch = {
-          subject,
-          workspaceId: options.workspaceId,
-          schema: options.schema,
-          items: [],
-          bytes: 0,
-          timer: undefined,
-        };
-        this.open.set(key, batch);
-        const opened = batch;
-        opened.timer = setTimeout(() => this.flushBatch(key, opened), this.lingerMs);
-      }
-      batch.items.push({ id: options.messageId, json, bytes, resolve, reject });
-      batch.bytes += bytes;
-      this.pending += bytes;
-      if (plan.flushAfter) this.flushBatch(key, batch);
     });
   }
 
@@ -160,7 +197,7 @@ export class BatchingPublisher {
       batch.items.map((i) => i.id),
     );
     const done = this.publisher
-      .publishRaw(batch.subject, new TextEncoder().encode(body), {
+      .publishRaw(batch.subject, encoder.encode(body), {
         messageId,
         workspaceId: batch.workspaceId,
         schema: batch.schema,
@@ -168,10 +205,20 @@ export class BatchingPublisher {
       })
       .then(
         (result) => {
-          for (const item of batch.items) item.resolve(result);
+          for (const { group } of batch.items) {
+            if (--group.remaining === 0 && !group.settled) {
+              group.settled = true;
+              group.resolve(result);
+            }
+          }
         },
         (error: unknown) => {
-          for (const item of batch.items) item.reject(error);
+          for (const { group } of batch.items) {
+            if (!group.settled) {
+              group.settled = true;
+              group.reject(error);
+            }
+          }
         },
       )
       .finally(() => {

@@ -43,6 +43,7 @@ export {
   batchBodyBytes,
   type BatchingOptions,
   type BatchItemOptions,
+  type BatchItem,
 } from './batching-publisher';
 export { QueryClient, type QueryOptions } from './query-client';
 export { errorReply, decodeReply, type QueryReply } from './query-reply';

@@ -1,11 +1,18 @@
 import type { AcceptedEvent } from '../../events/domain/accepted-event';
 
+/** An accepted event and the partition of its person. */
+export interface PartitionedEvent {
+  readonly event: AcceptedEvent;
+  readonly partition: number;
+}
+
 /**
- * Durable destination of accepted events (JetStream). `publish` resolves once the event is
- * stored and rejects with a retryable DomainError (`unavailable`) otherwise.
+ * Durable destination of accepted events (JetStream). `publishAll` resolves once every event of
+ * the call is stored and rejects with a retryable DomainError (`unavailable`) otherwise. One
+ * call per request keeps the hot path at one promise per partition, not one per event.
  */
 export interface AcceptedEventSink {
-  publish(event: AcceptedEvent, partition: number): Promise<void>;
+  publishAll(events: readonly PartitionedEvent[]): Promise<void>;
 }
 
 export const ACCEPTED_EVENT_SINK = Symbol.for('cdp.ingestion.accepted-event-sink');

@@ -9,15 +9,19 @@ import type {
   PlannedEvent,
   TrackingPlanChecker,
 } from '../../tracking-plans/application/tracking-plan-checker.port';
-import type { AcceptedEventSink, CollectionMetrics } from './accepted-event-sink.port';
+import type {
+  AcceptedEventSink,
+  CollectionMetrics,
+  PartitionedEvent,
+} from './accepted-event-sink.port';
 import { CollectEventsUseCase } from './collect-events.use-case';
 
 class FakeSink implements AcceptedEventSink {
   readonly stored: { event: AcceptedEvent; partition: number }[] = [];
   fail = false;
-  publish(event: AcceptedEvent, partition: number): Promise<void> {
+  publishAll(events: readonly PartitionedEvent[]): Promise<void> {
     if (this.fail) return Promise.reject(new Error('nats down'));
-    this.stored.push({ event, partition });
+    this.stored.push(...events);
     return Promise.resolve();
   }
 }

@@ -26,6 +26,7 @@ import {
   COLLECTION_METRICS,
   type AcceptedEventSink,
   type CollectionMetrics,
+  type PartitionedEvent,
 } from './accepted-event-sink.port';
 import type {
   CollectOptions,
@@ -33,6 +34,9 @@ import type {
   EventCollector,
   EventRejection,
 } from './event-collector.port';
+
+/** Accepted events of one request handed to the debugger (rejected ones are always recorded). */
+const DEBUGGER_SAMPLE_PER_REQUEST = 5;
 
 /** Extra, per-call knobs of the HTTP path (not part of the shared port). */
 export interface CollectCallOptions extends CollectOptions {
@@ -73,7 +77,7 @@ export class CollectEventsUseCase implements EventCollector {
     const accepted: string[] = [];
     const stored: AcceptedEvent[] = [];
     const rejected: EventRejection[] = [];
-    const publishes: Promise<void>[] = [];
+    const toPublish: PartitionedEvent[] = [];
     let blocked = 0;
 
     for (let index = 0; index < rawEvents.length; index++) {
@@ -99,18 +103,19 @@ export class CollectEventsUseCase implements EventCollector {
       }
       if (verdict.action === 'flag') event = { ...event, violations: verdict.violations };
       const personKey = event.anonymousId ?? event.userId ?? event.previousId ?? event.messageId;
-      publishes.push(
-        this.sink.publish(event, partitionOf(source.workspaceId, personKey, this.partitions)),
-      );
+      toPublish.push({
+        event,
+        partition: partitionOf(source.workspaceId, personKey, this.partitions),
+      });
       accepted.push(event.messageId);
       stored.push(event);
     }
 
-    if (publishes.length > 0) {
+    if (toPublish.length > 0) {
       try {
-        await Promise.all(publishes);
+        await this.sink.publishAll(toPublish);
       } catch (error) {
-        this.metrics.rejected('unavailable', publishes.length);
+        this.metrics.rejected('unavailable', toPublish.length);
         throw error instanceof DomainError
           ? error
           : new DomainError(
@@ -125,7 +130,11 @@ export class CollectEventsUseCase implements EventCollector {
     if (stored.length > 0) this.metrics.accepted(stored.length);
     if (rejected.length > blocked) this.metrics.rejected('invalid', rejected.length - blocked);
     if (blocked > 0) this.metrics.rejected('blocked', blocked);
-    for (const event of stored) {
+    // The debugger shows a sample: a few events of each request are enough to see what a source
+    // sends, and recording all of a 100-event batch would cost the hot path for nothing.
+    for (const event of stored.length > DEBUGGER_SAMPLE_PER_REQUEST
+      ? stored.slice(0, DEBUGGER_SAMPLE_PER_REQUEST)
+      : stored) {
       this.debug.record(source.workspaceId, source.sourceId, {
         status: 'accepted',
         receivedAt: request.receivedAt,

@@ -1,13 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError, eventSubject, SUBJECTS } from '@cdp/contracts';
-import { BatchingPublisher, EventPublisher } from '@cdp/messaging';
+import { BatchingPublisher, EventPublisher, type BatchItem } from '@cdp/messaging';
 import { createLogger } from '@cdp/observability';
 import { INGESTION_CONFIG, type IngestionConfig } from '../../config/ingestion.env';
-import {
-  ACCEPTED_EVENT_BATCH_SCHEMA,
-  type AcceptedEvent,
-} from '../../events/domain/accepted-event';
-import type { AcceptedEventSink } from '../application/accepted-event-sink.port';
+import { ACCEPTED_EVENT_BATCH_SCHEMA } from '../../events/domain/accepted-event';
+import type { AcceptedEventSink, PartitionedEvent } from '../application/accepted-event-sink.port';
 
 const log = createLogger('ingestion.collection');
 
@@ -24,6 +21,7 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 @Injectable()
 export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
   private readonly batching: BatchingPublisher;
+  private readonly subjects = new Map<string, string>();
 
   constructor(
     @Inject(EventPublisher) publisher: EventPublisher,
@@ -37,16 +35,23 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
     });
   }
 
-  async publish(event: AcceptedEvent, partition: number): Promise<void> {
+  async publishAll(events: readonly PartitionedEvent[]): Promise<void> {
+    const byPartition = new Map<number, BatchItem[]>();
+    for (const { event, partition } of events) {
+      let items = byPartition.get(partition);
+      if (!items) byPartition.set(partition, (items = []));
+      items.push({ item: event, messageId: event.messageId });
+    }
+    const workspaceId = events[0]?.event.workspaceId;
+    if (workspaceId === undefined) return;
     try {
-      await this.batching.add(
-        eventSubject(SUBJECTS.eventAccepted, event.workspaceId, partition),
-        event,
-        {
-          messageId: event.messageId,
-          workspaceId: event.workspaceId,
-          schema: ACCEPTED_EVENT_BATCH_SCHEMA,
-        },
+      await Promise.all(
+        [...byPartition].map(([partition, items]) =>
+          this.batching.addMany(this.subjectOf(workspaceId, partition), items, {
+            workspaceId,
+            schema: ACCEPTED_EVENT_BATCH_SCHEMA,
+          }),
+        ),
       );
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'unavailable') throw error;
@@ -59,6 +64,18 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
         UNAVAILABLE_RETRY_AFTER_SECONDS,
       );
     }
+  }
+
+  /** Subjects are built (and their tokens checked) once per workspace and partition. */
+  private subjectOf(workspaceId: string, partition: number): string {
+    const key = `${workspaceId}.${partition}`;
+    let subject = this.subjects.get(key);
+    if (subject === undefined) {
+      subject = eventSubject(SUBJECTS.eventAccepted, workspaceId, partition);
+      if (this.subjects.size > 100_000) this.subjects.clear();
+      this.subjects.set(key, subject);
+    }
+    return subject;
   }
 
   /** Bytes accepted and not yet stored. */
