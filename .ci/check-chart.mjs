@@ -4,10 +4,14 @@
 //   2. helm lint --strict charts/cdp, with the default values and every charts/cdp/ci/*.yaml.
 //   3. helm template for the same scenarios; every document is validated with kubernetes-models
 //      (core kinds) or a shape check (known CRDs: KEDA, Prometheus operator); unknown kinds fail.
-//   4. Chart assertions: one Deployment + Service per enabled service, non-root, probes, refs.
-//   5. Values that must be refused (chdb:// ClickHouse, schema violations, HPA + KEDA together).
-//   6. Env contract: each service's env schema (services/<name>/dist/src/index.js ->
-//      serviceDefinition.env, via describeEnv from @cdp/config) vs. the rendered containers:
+//   4. Chart assertions: one Deployment + Service per enabled service, non-root, probes, refs,
+//      entrypoints (event-writer runs services/ingestion), INGESTION_ROLES (ingestion=api,
+//      event-writer=writer), KEDA triggers on the real durables (stream namespaced like libs/messaging).
+//   5. Values that must be refused (chdb:// ClickHouse, schema violations, HPA + KEDA together,
+//      removed keda.*Prefix, no Deployment running the event writer).
+//   6. Env contract: each service's env schema (services/<package>/dist/src/index.js ->
+//      serviceDefinition.env, via describeEnv from @cdp/config; event-writer uses the ingestion
+//      package's, see SERVICE_PACKAGES) vs. the rendered containers:
 //      every required variable, and every variable whose default only works locally
 //      (127.0.0.1, localhost, chdb://), must be set. Needs `npm run build` first.
 //
@@ -39,7 +43,35 @@ const YAML = require('yaml');
 const chartDir = join(root, 'charts/cdp');
 const RELEASE = 'cdp';
 const NAMESPACE = 'cdp';
-const SERVICES = ['ingestion', 'identity', 'profile', 'segmentation', 'crm', 'activation'];
+// Chart service -> workspace package (services/<package>) whose entrypoint and env schema it uses.
+// event-writer is the ingestion package in its `writer` role (INGESTION_ROLES=writer).
+const SERVICE_PACKAGES = {
+  ingestion: 'ingestion',
+  'event-writer': 'ingestion',
+  identity: 'identity',
+  profile: 'profile',
+  segmentation: 'segmentation',
+  crm: 'crm',
+  activation: 'activation',
+};
+const SERVICES = Object.keys(SERVICE_PACKAGES);
+const PACKAGES = [...new Set(Object.values(SERVICE_PACKAGES))];
+// Durable JetStream consumers (stream/durable, un-namespaced) each service's KEDA triggers must
+// watch: WRITER_CONSUMER (services/ingestion) and RESOLVER_CONSUMER (services/identity). The other
+// services declare no consumer yet, so the chart gives them no trigger.
+const DURABLES = {
+  'event-writer': ['EVENTS/event-writer'],
+  identity: ['EVENTS/identity-resolver'],
+};
+// INGESTION_ROLES each chart service must carry (services/ingestion/src/config/ingestion.env.ts).
+const INGESTION_ROLES = { ingestion: 'api', 'event-writer': 'writer' };
+const roleList = (v) =>
+  String(v)
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
 
 const problems = [];
 let section = '';
@@ -348,6 +380,7 @@ function checkScenario(scenario) {
   );
 
   const values = effectiveValues(scenario.files);
+  const chartValues = effectiveValues([]);
   const enabled = SERVICES.filter(
     (s) => s in (values.services ?? {}) && serviceValues(values, s).enabled !== false,
   );
@@ -425,9 +458,14 @@ function checkScenario(scenario) {
     const envPort = c.env?.find((e) => e.name === 'PORT')?.value;
     if (port && envPort !== String(port.containerPort))
       fail(`${name}: PORT env (${envPort}) must equal containerPort ${port?.containerPort}`);
+    // Entrypoint: services/<package>/dist/src/main.js (event-writer -> ingestion), unless the
+    // scenario itself overrides the chart's command for this service.
     const cmd = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
-    if (!sv.command?.length && cmd !== `node services/${name}/dist/src/main.js`)
-      fail(`${name}: unexpected command "${cmd}"`);
+    const chartCommand = serviceValues(chartValues, name).command ?? [];
+    const commandOverridden = JSON.stringify(sv.command ?? []) !== JSON.stringify(chartCommand);
+    const entrypoint = `node services/${SERVICE_PACKAGES[name]}/dist/src/main.js`;
+    if (!commandOverridden && cmd !== entrypoint)
+      fail(`${name}: unexpected command "${cmd}" (expected "${entrypoint}")`);
     if (sv.metrics?.enabled && pod.metadata?.annotations?.['prometheus.io/scrape'] !== 'true')
       fail(`${name}: prometheus annotations missing`);
     if (spec.automountServiceAccountToken !== false)
@@ -456,6 +494,17 @@ function checkScenario(scenario) {
       if (sRef && secrets.has(sRef.name) && !(sRef.key in secrets.get(sRef.name)))
         fail(`${name}: env ${e.name}: Secret ${sRef.name} has no key ${sRef.key}`);
     }
+    // Ingestion roles: the API Deployment serves HTTP only, the writer Deployment writes only.
+    if (name in INGESTION_ROLES) {
+      const want = INGESTION_ROLES[name];
+      const e = c.env?.find((x) => x.name === 'INGESTION_ROLES');
+      if (!e || e.value === undefined)
+        fail(
+          `${name}: INGESTION_ROLES must be set literally to "${want}" (got ${JSON.stringify(e)})`,
+        );
+      else if (roleList(e.value) !== want)
+        fail(`${name}: INGESTION_ROLES=${JSON.stringify(e.value)}, expected "${want}"`);
+    }
     // PDB
     const pdb = pdbs.filter((p) => component(p) === name);
     if (sv.pdb?.enabled !== false) {
@@ -479,11 +528,49 @@ function checkScenario(scenario) {
     if (wantKeda && so.length !== 1)
       fail(`${name}: keda enabled with triggers but ${so.length} ScaledObject`);
     if (!wantKeda && so.length) fail(`${name}: ScaledObject rendered although KEDA is off for it`);
+    if (wantKeda && so.length === 1) {
+      // stream as libs/messaging's Namespace.stream names it; durable names are not namespaced.
+      const ns = values.config?.natsNamespace ?? '';
+      const want = sv.keda.triggers.map((t) => `${ns ? `${ns}_` : ''}${t.stream}/${t.consumer}`);
+      const got = (so[0].spec.triggers ?? []).map(
+        (t) => `${t.metadata?.stream}/${t.metadata?.consumer}`,
+      );
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        fail(`${name}: ScaledObject triggers ${got.join(', ')}, expected ${want.join(', ')}`);
+    }
   }
   for (const t of [...hpas, ...scaled])
     if (!deployments.some((d) => d.metadata.name === t.spec.scaleTargetRef?.name))
       fail(`${t.kind} ${t.metadata.name} targets a Deployment that is not rendered`);
+  if (values.keda?.enabled) {
+    // The chart's own triggers must name real durables (KEDA reports lag 0 for a missing consumer,
+    // so a wrong name never scales up): compare with DURABLES, namespaced like libs/messaging.
+    const ns = values.config?.natsNamespace ?? '';
+    for (const [name, durables] of Object.entries(DURABLES)) {
+      if (!enabled.includes(name) || serviceValues(values, name).keda?.enabled === false) continue;
+      const so = scaled.find((s) => component(s) === name);
+      const got = (so?.spec.triggers ?? []).map(
+        (t) => `${t.metadata?.stream}/${t.metadata?.consumer}`,
+      );
+      for (const d of durables) {
+        const want = `${ns ? `${ns}_` : ''}${d}`;
+        if (!got.includes(want))
+          fail(
+            `${name}: no KEDA trigger on ${want} (stream/durable); triggers: [${got.join(', ')}]`,
+          );
+      }
+    }
+  }
   if (scenario.name === 'default') {
+    for (const name of SERVICES) {
+      const got = (serviceValues(values, name).keda?.triggers ?? []).map(
+        (t) => `${t.stream}/${t.consumer}`,
+      );
+      if (JSON.stringify(got) !== JSON.stringify(DURABLES[name] ?? []))
+        fail(
+          `values.yaml: services.${name}.keda.triggers [${got.join(', ')}] should be [${(DURABLES[name] ?? []).join(', ')}] (the service's durable consumers)`,
+        );
+    }
     const hpaFor = hpas.map(component).sort().join(',');
     if (hpaFor !== 'ingestion')
       fail(`default values: expected an HPA for ingestion only, got [${hpaFor}]`);
@@ -572,6 +659,16 @@ function checkRefusals() {
       expect: /schema/,
     },
     {
+      what: 'removed keda.consumerPrefix',
+      args: ['--set', 'keda.consumerPrefix=prod_'],
+      expect: /consumerPrefix/,
+    },
+    {
+      what: 'no Deployment runs the event writer',
+      args: ['--set', 'services.event-writer.enabled=false'],
+      expect: /event writer/,
+    },
+    {
       what: 'HPA and KEDA on one service',
       args: ['--set', 'keda.enabled=true', '--set', 'services.identity.autoscaling.enabled=true'],
       expect: /HPA|autoscaling/,
@@ -612,7 +709,7 @@ async function checkEnvContract(rendered) {
   const configPath = join(root, 'libs/config/dist/src/index.js');
   const missing = [
     configPath,
-    ...SERVICES.map((s) => join(distRoot, `services/${s}/dist/src/index.js`)),
+    ...PACKAGES.map((p) => join(distRoot, `services/${p}/dist/src/index.js`)),
   ].filter((p) => !existsSync(p));
   if (missing.length) {
     fail(
@@ -624,11 +721,12 @@ async function checkEnvContract(rendered) {
   if (typeof describeEnv !== 'function')
     return fail('libs/config/dist/src/index.js does not export describeEnv');
   for (const name of SERVICES) {
-    const mod = await loadModule(join(distRoot, `services/${name}/dist/src/index.js`));
+    const pkg = SERVICE_PACKAGES[name];
+    const mod = await loadModule(join(distRoot, `services/${pkg}/dist/src/index.js`));
     const schema = mod.serviceDefinition?.env;
     if (!schema?.shape) {
       fail(
-        `${name}: services/${name}/dist/src/index.js must export serviceDefinition.env (a zod object)`,
+        `${name}: services/${pkg}/dist/src/index.js must export serviceDefinition.env (a zod object)`,
       );
       continue;
     }
@@ -685,7 +783,7 @@ async function checkEnvContract(rendered) {
     }
     if (problems.length === before)
       ok(
-        `${name}: ${vars.length} variables, ${mustSet.length} must be set (${mustSet.map((v) => v.name).join(', ') || 'none'})`,
+        `${name}${pkg === name ? '' : ` (services/${pkg})`}: ${vars.length} variables, ${mustSet.length} must be set (${mustSet.map((v) => v.name).join(', ') || 'none'})`,
       );
   }
 }

@@ -114,8 +114,21 @@ mustMergeOverwrite keeps explicit false/0 from the service entry.
 {{- if and (not .Values.postgres.existingSecret) (not .Values.postgres.url) -}}
 {{- fail "postgres.url or postgres.existingSecret is required" -}}
 {{- end -}}
+{{- if or .Values.keda.streamPrefix .Values.keda.consumerPrefix -}}
+{{- fail "keda.streamPrefix / keda.consumerPrefix were removed: trigger streams now get the `<config.natsNamespace>_` prefix automatically (as libs/messaging does) and durable consumer names are not prefixed; unset both" -}}
+{{- end -}}
+{{- $ingestionDeployments := 0 -}}
+{{- $writers := 0 -}}
 {{- range $name, $_ := .Values.services -}}
 {{- $svc := include "cdp.serviceValues" (dict "root" $ "name" $name) | fromYaml -}}
+{{- if and $svc.enabled (or (and (eq $name "ingestion") (not $svc.command)) (contains "services/ingestion/dist/src/main.js" (join " " ($svc.command | default list)))) -}}
+{{- $ingestionDeployments = add1 $ingestionDeployments -}}
+{{- $roles := index ($svc.env | default dict) "INGESTION_ROLES" -}}
+{{- /* unset = the service default api,writer; a valueFrom the chart cannot see counts as a writer */ -}}
+{{- if or (kindIs "invalid" $roles) (kindIs "map" $roles) (regexMatch "(^|,)\\s*writer\\s*(,|$)" (toString $roles)) -}}
+{{- $writers = add1 $writers -}}
+{{- end -}}
+{{- end -}}
 {{- if not (regexMatch "^[a-z][a-z0-9-]*$" $name) -}}
 {{- fail (printf "services.%s: service names must be lower-case DNS labels" $name) -}}
 {{- end -}}
@@ -126,6 +139,19 @@ mustMergeOverwrite keeps explicit false/0 from the service entry.
 {{- fail (printf "services.%s.pdb: set only one of minAvailable / maxUnavailable (set the other to null)" $name) -}}
 {{- end -}}
 {{- end -}}
+{{- if and $ingestionDeployments (not $writers) -}}
+{{- fail "no Deployment runs the ingestion event writer (INGESTION_ROLES containing writer): accepted events would never reach ClickHouse. Enable services.event-writer, or set services.ingestion.env.INGESTION_ROLES=api,writer" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+JetStream stream name as libs/messaging's Namespace.stream builds it: `EVENTS`, or `<ns>_EVENTS`
+when config.natsNamespace is set: dict "root" $ "stream" <un-namespaced name>.
+Durable consumer names are never namespaced.
+*/}}
+{{- define "cdp.natsStream" -}}
+{{- $ns := .root.Values.config.natsNamespace | default "" -}}
+{{- if $ns -}}{{ printf "%s_%s" $ns .stream }}{{- else -}}{{ .stream }}{{- end -}}
 {{- end -}}
 
 {{/* Whether a service is scaled by an HPA or KEDA: dict "root" $ "svc" <values>. Returns "true" or "". */}}
