@@ -25,3 +25,4 @@ export { runMain } from './run-main';
 export { infrastructureProviders } from './infrastructure-providers';
 export { serviceEnv } from './service-env';
 export { inboxMigration, processOnce } from './inbox';
+export { startTestPlatform, type TestPlatform, type TestTenant } from './test-platform';

@@ -1,30 +1,10 @@
-import { startPlatform, type RunningPlatform } from '@cdp/runtime';
+import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
 import { SUBJECTS } from '@cdp/contracts';
-import {
-  ApiKeyService,
-  BootstrapWorkspaceUseCase,
-  LocalKeyChangeBus,
-  systemClock,
-  TypeOrmApiKeyRepository,
-  TypeOrmWorkspaceRepository,
-  WorkspaceService,
-} from '@cdp/tenancy';
-import {
-  deleteNamespaceStreams,
-  dropTestDatabase,
-  missingDatabaseUrl,
-  tempDir,
-  TEST_NATS_URL,
-  uniqueName,
-} from '@cdp/testing';
 import type { ClickHouseClient } from '@cdp/persistence';
 import type { DataSource } from 'typeorm';
 import { identityService } from '../../src/identity.service-definition';
 
-export interface TestTenant {
-  readonly workspaceId: string;
-  readonly adminKey: string;
-}
+export type { TestTenant } from '@cdp/runtime';
 
 /** A message the service published, as a subscriber saw it (subject without namespace). */
 export interface Published {
@@ -33,29 +13,22 @@ export interface Published {
   readonly body: unknown;
 }
 
-export interface IdentityHarness {
-  readonly url: string;
-  readonly platform: RunningPlatform;
-  readonly namespace: string;
-  readonly tenant: TestTenant;
+export interface IdentityHarness extends TestPlatform {
   readonly postgres: DataSource;
   readonly clickhouse: ClickHouseClient;
   /** Every message published on `cdp.identity.>` since the harness started. */
   readonly published: Published[];
-  newTenant(name?: string): Promise<TestTenant>;
   /** Publishes `{ items }` on the accepted-event subject, the way ingestion does. */
   publishAccepted(
     workspaceId: string,
     items: readonly unknown[],
     options?: { partition?: number; messageId?: string },
   ): Promise<void>;
-  api(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
   /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
   eventually<T>(
     check: () => Promise<T | undefined> | T | undefined,
     timeoutMs?: number,
   ): Promise<T>;
-  close(): Promise<void>;
 }
 
 let batches = 0;
@@ -65,35 +38,11 @@ let batches = 0;
  * ClickHouse, each isolated for this test file (own database, NATS namespace, ClickHouse dir).
  */
 export async function startIdentity(env: Record<string, string> = {}): Promise<IdentityHarness> {
-  const database = uniqueName('identity');
-  const namespace = uniqueName('idn').replace(/_/g, '-');
-  const platform = await startPlatform([identityService], {
-    mode: 'standalone',
-    port: 0,
-    env: {
-      ...process.env,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-      DATABASE_URL: missingDatabaseUrl(database),
-      NATS_URL: TEST_NATS_URL,
-      NATS_NAMESPACE: namespace,
-      CLICKHOUSE_URL: `chdb://${tempDir('cdp-identity-ch-')}`,
-      ...env,
-    },
-  });
+  const base = await startTestPlatform([identityService], { label: 'identity', env });
+  const { platform, namespace } = base;
   const infrastructure = platform.infrastructure;
   const service = infrastructure.services.find((s) => s.service === 'identity');
   if (!service || !infrastructure.clickhouse) throw new Error('identity infrastructure missing');
-  const tenancy = infrastructure.tenancy;
-  const bootstrap = new BootstrapWorkspaceUseCase(
-    new WorkspaceService(new TypeOrmWorkspaceRepository(tenancy), systemClock),
-    new ApiKeyService(new TypeOrmApiKeyRepository(tenancy), new LocalKeyChangeBus(), systemClock),
-  );
-  const newTenant = async (name = uniqueName('ws')): Promise<TestTenant> => {
-    const result = await bootstrap.execute({ name });
-    return { workspaceId: result.workspace.id, adminKey: result.plaintext };
-  };
-  const tenant = await newTenant();
-
   const published: Published[] = [];
   const prefix = `${namespace}.`;
   const subscription = infrastructure.nats.subscribe(`${prefix}cdp.identity.>`);
@@ -108,14 +57,10 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
   await infrastructure.nats.flush();
 
   return {
-    url: platform.url,
-    platform,
-    namespace,
-    tenant,
+    ...base,
     postgres: service.postgres,
     clickhouse: infrastructure.clickhouse,
     published,
-    newTenant,
     async publishAccepted(workspaceId, items, options = {}) {
       const result = await infrastructure.publisher.publish(
         `${SUBJECTS.eventAccepted}.${workspaceId}.${options.partition ?? 0}`,
@@ -128,17 +73,6 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
       );
       if (result.duplicate) throw new Error('JetStream deduplicated the test batch');
     },
-    api(path, init = {}) {
-      const { key, headers, ...rest } = init;
-      return fetch(`${platform.url}${path}`, {
-        ...rest,
-        headers: {
-          authorization: `Bearer ${key ?? tenant.adminKey}`,
-          ...(rest.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(headers as Record<string, string> | undefined),
-        },
-      });
-    },
     async eventually(check, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -150,9 +84,7 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
     },
     async close() {
       subscription.unsubscribe();
-      await platform.close();
-      await deleteNamespaceStreams(namespace);
-      await dropTestDatabase(database);
+      await base.close();
     },
   };
 }

@@ -1,92 +1,10 @@
-import { startPlatform, type RunningPlatform } from '@cdp/runtime';
-import {
-  ApiKeyService,
-  BootstrapWorkspaceUseCase,
-  LocalKeyChangeBus,
-  systemClock,
-  TypeOrmApiKeyRepository,
-  TypeOrmWorkspaceRepository,
-  WorkspaceService,
-} from '@cdp/tenancy';
-import {
-  deleteNamespaceStreams,
-  dropTestDatabase,
-  missingDatabaseUrl,
-  tempDir,
-  TEST_NATS_URL,
-  uniqueName,
-} from '@cdp/testing';
+import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
 import { ingestionService } from '../../src/ingestion.service-definition';
 
-/** A workspace with an admin API key, to call management routes. */
-export interface TestTenant {
-  readonly workspaceId: string;
-  readonly adminKey: string;
-}
+export type { TestTenant } from '@cdp/runtime';
+export type IngestionHarness = TestPlatform;
 
-export interface IngestionHarness {
-  readonly url: string;
-  readonly platform: RunningPlatform;
-  readonly namespace: string;
-  readonly tenant: TestTenant;
-  /** Another workspace, for isolation checks. */
-  newTenant(name?: string): Promise<TestTenant>;
-  /** fetch against the service with the admin key of `tenant` (or another key). */
-  api(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/**
- * Boots the ingestion service in this process against the real NATS, Postgres and embedded
- * ClickHouse, each isolated for this test file (own database, NATS namespace, ClickHouse dir).
- */
-export async function startIngestion(env: Record<string, string> = {}): Promise<IngestionHarness> {
-  const database = uniqueName('ingest');
-  const namespace = uniqueName('ing').replace(/_/g, '-');
-  const platform = await startPlatform([ingestionService], {
-    mode: 'standalone',
-    port: 0,
-    env: {
-      ...process.env,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-      DATABASE_URL: missingDatabaseUrl(database),
-      NATS_URL: TEST_NATS_URL,
-      NATS_NAMESPACE: namespace,
-      CLICKHOUSE_URL: `chdb://${tempDir('cdp-ingest-ch-')}`,
-      ...env,
-    },
-  });
-  const tenancy = platform.infrastructure.tenancy;
-  const bootstrap = new BootstrapWorkspaceUseCase(
-    new WorkspaceService(new TypeOrmWorkspaceRepository(tenancy), systemClock),
-    new ApiKeyService(new TypeOrmApiKeyRepository(tenancy), new LocalKeyChangeBus(), systemClock),
-  );
-  const newTenant = async (name = uniqueName('ws')): Promise<TestTenant> => {
-    const result = await bootstrap.execute({ name });
-    return { workspaceId: result.workspace.id, adminKey: result.plaintext };
-  };
-  const tenant = await newTenant();
-  return {
-    url: platform.url,
-    platform,
-    namespace,
-    tenant,
-    newTenant,
-    api(path, init = {}) {
-      const { key, headers, ...rest } = init;
-      return fetch(`${platform.url}${path}`, {
-        ...rest,
-        headers: {
-          authorization: `Bearer ${key ?? tenant.adminKey}`,
-          ...(rest.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(headers as Record<string, string> | undefined),
-        },
-      });
-    },
-    async close() {
-      await platform.close();
-      await deleteNamespaceStreams(namespace);
-      await dropTestDatabase(database);
-    },
-  };
+/** Boots the ingestion service in this process, isolated for one test file (see startTestPlatform). */
+export function startIngestion(env: Record<string, string> = {}): Promise<IngestionHarness> {
+  return startTestPlatform([ingestionService], { label: 'ingest', env });
 }
