@@ -27,7 +27,7 @@ export const ingestionEnv = {
     .describe(
       'what this process runs: api (collection HTTP API), writer (ClickHouse event writer), or both',
     ),
-  INGEST_PARTITIONS: positiveInt(16).describe(
+  INGEST_PARTITIONS: positiveInt(8).describe(
     'partitions of the accepted-event subject (per workspace)',
   ),
   INGEST_MAX_EVENT_BYTES: positiveInt(32 * 1024).describe('largest accepted event (bytes of JSON)'),

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctedTimestamp, parseIsoTimestamp } from './timestamp';
+import fc from 'fast-check';
+import {
+  correctedTimestamp,
+  MAX_TIMESTAMP_MS,
+  MIN_TIMESTAMP_MS,
+  parseIsoTimestamp,
+} from './timestamp';
 
 test('ISO-8601 forms parse to UTC whatever the server zone', () => {
   const z = Date.UTC(2025, 2, 1, 10, 0, 0, 123);
@@ -32,4 +38,28 @@ test('skew correction: receivedAt - (sentAt - originalTimestamp); else the clien
   assert.equal(correctedTimestamp(1_000_000, 3_595_000, 3_600_000), 995_000);
   assert.equal(correctedTimestamp(1_000_000, 500, undefined), 500);
   assert.equal(correctedTimestamp(1_000_000, undefined, 3_600_000), 1_000_000);
+});
+
+test('the canonical fast path agrees with Date for any SDK timestamp, and refuses impossible dates', () => {
+  fc.assert(
+    fc.property(
+      fc.date({
+        min: new Date(MIN_TIMESTAMP_MS),
+        max: new Date(MAX_TIMESTAMP_MS),
+        noInvalidDate: true,
+      }),
+      (date) => {
+        const iso = date.toISOString();
+        return parseIsoTimestamp(iso) === date.getTime();
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(parseIsoTimestamp('2023-02-29T00:00:00.000Z'), undefined);
+  assert.equal(parseIsoTimestamp('2024-02-29T24:00:00.000Z'), undefined);
+  assert.equal(parseIsoTimestamp('2024-13-01T00:00:00.000Z'), undefined);
+  assert.equal(
+    parseIsoTimestamp('2024-02-29T23:59:59.999Z'),
+    Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+  );
 });
