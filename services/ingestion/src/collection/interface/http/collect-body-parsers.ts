@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INGESTION_CONFIG, type IngestionConfig } from '../../../config/ingestion.env';
 
@@ -15,8 +16,9 @@ function wantsRawBody(request: FastifyRequest): boolean {
 }
 
 /**
- * Collection routes take the body as raw bytes (JSON as `application/json` or as `text/plain`, the
- * way analytics.js avoids a CORS preflight; optionally gzip) and decode it themselves: strict
+ * Collection routes take the body as raw bytes (JSON as `application/json`, as `text/plain` the
+ * way analytics.js avoids a CORS preflight, or unlabelled as RudderStack's SDK sends it;
+ * optionally gzip) and decode it themselves: strict
  * UTF-8, bounded gunzip, errors naming the problem. Fastify parsers are per content type, not per
  * route, so this replaces the JSON and text parsers with ones that hand raw bytes to routes
  * flagged with RAW_BODY_ROUTE and behave exactly like Fastify's defaults everywhere else.
@@ -35,6 +37,8 @@ export class CollectBodyParsers implements OnModuleInit {
     const bodyLimit = Math.max(DEFAULT_BODY_LIMIT, this.config.INGEST_MAX_BATCH_BYTES + 1);
     const defaultJson = fastify.getDefaultJsonParser('error', 'error');
     fastify.removeContentTypeParser(['application/json', 'text/plain']);
+    if (fastify.hasContentTypeParser('application/x-www-form-urlencoded'))
+      fastify.removeContentTypeParser('application/x-www-form-urlencoded');
     fastify.addContentTypeParser(
       'application/json',
       { parseAs: 'buffer', bodyLimit },
@@ -70,6 +74,25 @@ export class CollectBodyParsers implements OnModuleInit {
             undefined,
           );
         else done(null, body.toString('utf8'));
+      },
+    );
+    // RudderStack's Node SDK (axios) posts its gzipped JSON batch unlabelled, which axios sends
+    // as application/x-www-form-urlencoded. Collection routes take it as the JSON it is; every
+    // other route parses a form as Nest's adapter (formbody) did.
+    fastify.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'buffer', bodyLimit },
+      (request, body: Buffer, done) => {
+        if (wantsRawBody(request)) done(null, body);
+        else if (body.length > DEFAULT_BODY_LIMIT)
+          done(
+            Object.assign(new Error('Request body is too large'), {
+              statusCode: 413,
+              code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+            }),
+            undefined,
+          );
+        else done(null, { ...parseForm(body.toString('utf8')) });
       },
     );
   }
