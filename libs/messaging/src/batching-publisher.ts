@@ -48,6 +48,11 @@ export interface BatchItem {
   readonly messageId: string;
 }
 
+/** One item of `addRouted`: an item with its own subject. */
+export interface RoutedBatchItem extends BatchItem {
+  readonly subject: string;
+}
+
 const encoder = new TextEncoder();
 
 interface OpenBatch {
@@ -61,9 +66,10 @@ interface OpenBatch {
 
 /** Deterministic message id of a batch: the same items in the same order dedup on retry. */
 export function batchMessageId(subject: string, itemIds: readonly string[]): string {
-  const h = createHash('sha256').update(`${subject.length}:${subject}`);
-  for (const id of itemIds) h.update(`${id.length}:${id}`);
-  const hash = h.digest('hex');
+  // One string and one update (the same bytes as updating per id, so the same ids as before).
+  let input = `${subject.length}:${subject}`;
+  for (const id of itemIds) input += `${id.length}:${id}`;
+  const hash = createHash('sha256').update(input).digest('hex');
   return `batch-${hash.slice(0, 32)}`;
 }
 
@@ -114,6 +120,27 @@ export class BatchingPublisher {
     items: readonly BatchItem[],
     options: Omit<BatchItemOptions, 'messageId'>,
   ): Promise<PublishResult> {
+    return this.enqueue(items, subject, options);
+  }
+
+  /**
+   * Like `addMany` for items of several subjects (e.g. one request's events over their
+   * partitions): ONE promise for all of them, resolved once every item is stored, rejected as
+   * soon as one of their batches fails.
+   */
+  addRouted(
+    items: readonly RoutedBatchItem[],
+    options: Omit<BatchItemOptions, 'messageId'>,
+  ): Promise<PublishResult> {
+    return this.enqueue(items, undefined, options);
+  }
+
+  /** `subject` for every item, or undefined when each item is a RoutedBatchItem. */
+  private enqueue(
+    items: readonly BatchItem[],
+    subject: string | undefined,
+    options: Omit<BatchItemOptions, 'messageId'>,
+  ): Promise<PublishResult> {
     if (this.closed) {
       return Promise.reject(
         new DomainError(
@@ -125,9 +152,17 @@ export class BatchingPublisher {
         ),
       );
     }
-    const jsons = items.map((i) => JSON.stringify(i.item));
-    const sizes = jsons.map((json) => Buffer.byteLength(json));
-    const total = sizes.reduce((a, b) => a + b, 0);
+    const count = items.length;
+    const jsons = new Array<string>(count);
+    const sizes = new Array<number>(count);
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const json = JSON.stringify((items[i] as BatchItem).item) ?? 'null';
+      const bytes = Buffer.byteLength(json);
+      jsons[i] = json;
+      sizes[i] = bytes;
+      total += bytes;
+    }
     if (this.pending + total > this.maxPendingBytes) {
       return Promise.reject(
         new DomainError(
@@ -140,11 +175,25 @@ export class BatchingPublisher {
       );
     }
     return new Promise<PublishResult>((resolve, reject) => {
-      const group: Group = { remaining: items.length, settled: false, resolve, reject };
-      const key = `${subject}\u0000${options.workspaceId}\u0000${options.schema}`;
-      for (let i = 0; i < items.length; i++) {
-        const bytes = sizes[i] ?? 0;
-        let batch = this.open.get(key);
+      const group: Group = { remaining: count, settled: false, resolve, reject };
+      const suffix = `\u0000${options.workspaceId}\u0000${options.schema}`;
+      // Batch keys built once per subject of the call, not once per item.
+      const keys = subject === undefined ? new Map<string, string>() : undefined;
+      let key = subject === undefined ? '' : subject + suffix;
+      let batchSubject = subject ?? '';
+      let batch = subject === undefined ? undefined : this.open.get(key);
+      for (let i = 0; i < count; i++) {
+        if (keys !== undefined) {
+          const itemSubject = (items[i] as RoutedBatchItem).subject;
+          if (i === 0 || itemSubject !== batchSubject) {
+            batchSubject = itemSubject;
+            let k = keys.get(itemSubject);
+            if (k === undefined) keys.set(itemSubject, (k = itemSubject + suffix));
+            key = k;
+            batch = this.open.get(key);
+          }
+        }
+        const bytes = sizes[i] as number;
         const plan = planAdd(
           { items: batch?.items.length ?? 0, bytes: batch?.bytes ?? 0 },
           bytes,
@@ -156,7 +205,7 @@ export class BatchingPublisher {
         }
         if (!batch) {
           batch = {
-            subject,
+            subject: batchSubject,
             workspaceId: options.workspaceId,
             schema: options.schema,
             items: [],
@@ -165,12 +214,21 @@ export class BatchingPublisher {
           };
           this.open.set(key, batch);
           const opened = batch;
-          opened.timer = setTimeout(() => this.flushBatch(key, opened), this.lingerMs);
+          const openedKey = key; // `key` changes with the subject of later items
+          opened.timer = setTimeout(() => this.flushBatch(openedKey, opened), this.lingerMs);
         }
-        batch.items.push({ id: items[i]?.messageId ?? '', json: jsons[i] ?? 'null', bytes, group });
+        batch.items.push({
+          id: (items[i] as BatchItem).messageId,
+          json: jsons[i] as string,
+          bytes,
+          group,
+        });
         batch.bytes += bytes;
         this.pending += bytes;
-        if (plan.flushAfter) this.flushBatch(key, batch);
+        if (plan.flushAfter) {
+          this.flushBatch(key, batch);
+          batch = undefined;
+        }
       }
     });
   }
@@ -191,11 +249,18 @@ export class BatchingPublisher {
     if (this.open.get(key) !== batch) return;
     this.open.delete(key);
     if (batch.timer) clearTimeout(batch.timer);
-    const body = `{"items":[${batch.items.map((i) => i.json).join(',')}]}`;
-    const messageId = batchMessageId(
-      batch.subject,
-      batch.items.map((i) => i.id),
-    );
+    // One pass over the items for the body and the id (same bytes/hash as join + batchMessageId).
+    const { items } = batch;
+    let body = '{"items":[';
+    let idInput = `${batch.subject.length}:${batch.subject}`;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as Pending;
+      if (i > 0) body += ',';
+      body += item.json;
+      idInput += `${item.id.length}:${item.id}`;
+    }
+    body += ']}';
+    const messageId = `batch-${createHash('sha256').update(idInput).digest('hex').slice(0, 32)}`;
     const done = this.publisher
       .publishRaw(batch.subject, encoder.encode(body), {
         messageId,

@@ -44,6 +44,7 @@ export {
   type BatchingOptions,
   type BatchItemOptions,
   type BatchItem,
+  type RoutedBatchItem,
 } from './batching-publisher';
 export { QueryClient, type QueryOptions } from './query-client';
 export { errorReply, decodeReply, type QueryReply } from './query-reply';

@@ -322,11 +322,22 @@ describe('bad input: always 4xx with the field named, never 5xx', () => {
     assert.equal((await errorOf(res)).code, 'request.invalid_utf8');
   });
 
-  test('an event over 32 KB is refused (400 naming the event), a body over 500 KB is 413, also after gunzip', async () => {
+  test('a single call over 32 KB is 413 event.too_large (in a batch: rejected by index), a body over 500 KB is 413, also after gunzip', async () => {
     const big = { userId: 'u', event: 'e', properties: { text: 'x'.repeat(33 * 1024) } };
     const res = await collect(harness, '/v1/track', big, { writeKey: source.writeKey });
-    assert.equal(res.status, 400);
-    assert.match((await errorOf(res)).message, /^\$: event is \d+ bytes/);
+    assert.equal(res.status, 413);
+    const tooLargeError = await errorOf(res);
+    assert.equal(tooLargeError.code, 'event.too_large');
+    assert.match(tooLargeError.message, /^\$: event is \d+ bytes/);
+    // An invalid call just under the limit is still a 400, not a 413.
+    const smallInvalid = await collect(
+      harness,
+      '/v1/track',
+      { userId: 'u', properties: { text: 'x'.repeat(1024) } },
+      { writeKey: source.writeKey },
+    );
+    assert.equal(smallInvalid.status, 400);
+    assert.equal((await errorOf(smallInvalid)).code, 'event.invalid');
 
     const inBatch = await collect(
       harness,

@@ -9,7 +9,7 @@ export interface PartitionedEvent {
 /**
  * Durable destination of accepted events (JetStream). `publishAll` resolves once every event of
  * the call is stored and rejects with a retryable DomainError (`unavailable`) otherwise. One
- * call per request keeps the hot path at one promise per partition, not one per event.
+ * call per request keeps the hot path at one promise per request, not one per event.
  */
 export interface AcceptedEventSink {
   publishAll(events: readonly PartitionedEvent[]): Promise<void>;

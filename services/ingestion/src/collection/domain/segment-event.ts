@@ -40,6 +40,14 @@ export interface RequestContext {
   readonly impliedType?: EventType;
 }
 
+/** The size errors `normalizeEvent` produced (a single call over the limit answers 413). */
+const TOO_LARGE = new WeakSet<FieldError>();
+
+/** Whether this error is the event being over `maxEventBytes`. */
+export function isTooLargeError(error: FieldError): boolean {
+  return TOO_LARGE.has(error);
+}
+
 export type NormalizeResult =
   | { readonly ok: true; readonly event: AcceptedEvent }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
@@ -71,7 +79,10 @@ export function normalizeEvent(
   knownBytes?: number,
 ): NormalizeResult {
   if (!isPlainObject(raw)) return fail('$', 'must be a JSON object');
-  const errors: FieldError[] = [];
+  // Scratch reused across calls (this function is synchronous and not re-entrant): a valid event
+  // allocates no error list and no size budget; a failure returns a copy.
+  const errors = SCRATCH_ERRORS;
+  errors.length = 0;
 
   let type: EventType | undefined = request.impliedType;
   if (type === undefined) {
@@ -110,7 +121,9 @@ export function normalizeEvent(
   if (type === 'group' && groupId === undefined && isAbsent(raw.groupId))
     errors.push({ field: 'groupId', message: 'is required for group' });
 
-  const budget: SizeBudget = { low: 0, high: 0 };
+  const budget = SCRATCH_BUDGET;
+  budget.low = 0;
+  budget.high = 0;
   const properties = objectField(raw.properties, 'properties', errors, limits, budget);
   const traits = objectField(raw.traits, 'traits', errors, limits, budget);
   let context = objectField(raw.context, 'context', errors, limits, budget);
@@ -130,13 +143,20 @@ export function normalizeEvent(
 
   if (errors.length === 0) {
     const bytes = knownBytes ?? eventBytes(raw, budget, limits.maxEventBytes);
-    if (bytes > limits.maxEventBytes)
-      errors.push({
+    if (bytes > limits.maxEventBytes) {
+      const tooLarge = {
         field: '$',
         message: `event is ${bytes} bytes, more than the limit of ${limits.maxEventBytes}`,
-      });
+      };
+      TOO_LARGE.add(tooLarge);
+      errors.push(tooLarge);
+    }
   }
-  if (errors.length > 0 || type === undefined) return { ok: false, errors };
+  if (errors.length > 0 || type === undefined) {
+    const copy = errors.slice();
+    errors.length = 0;
+    return { ok: false, errors: copy };
+  }
 
   if (request.batchContext !== undefined)
     context =
@@ -174,6 +194,9 @@ export function normalizeEvent(
   if (sentAt !== undefined) out.sentAt = sentAt;
   return { ok: true, event: out };
 }
+
+const SCRATCH_ERRORS: FieldError[] = [];
+const SCRATCH_BUDGET: SizeBudget = { low: 0, high: 0 };
 
 /** Validates a batch-level (or request-level) JSON object such as `context`. */
 export function validateObject(

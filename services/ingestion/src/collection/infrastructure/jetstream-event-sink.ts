@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError, eventSubject, SUBJECTS } from '@cdp/contracts';
-import { BatchingPublisher, EventPublisher, type BatchItem } from '@cdp/messaging';
+import { BatchingPublisher, EventPublisher, type RoutedBatchItem } from '@cdp/messaging';
 import { createLogger } from '@cdp/observability';
 import { INGESTION_CONFIG, type IngestionConfig } from '../../config/ingestion.env';
 import { ACCEPTED_EVENT_BATCH_SCHEMA } from '../../events/domain/accepted-event';
@@ -21,7 +21,7 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 @Injectable()
 export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
   private readonly batching: BatchingPublisher;
-  private readonly subjects = new Map<string, string>();
+  private readonly subjects = new Map<string, string[]>();
 
   constructor(
     @Inject(EventPublisher) publisher: EventPublisher,
@@ -36,23 +36,24 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
   }
 
   async publishAll(events: readonly PartitionedEvent[]): Promise<void> {
-    const byPartition = new Map<number, BatchItem[]>();
-    for (const { event, partition } of events) {
-      let items = byPartition.get(partition);
-      if (!items) byPartition.set(partition, (items = []));
-      items.push({ item: event, messageId: event.messageId });
-    }
     const workspaceId = events[0]?.event.workspaceId;
     if (workspaceId === undefined) return;
     try {
-      await Promise.all(
-        [...byPartition].map(([partition, items]) =>
-          this.batching.addMany(this.subjectOf(workspaceId, partition), items, {
-            workspaceId,
-            schema: ACCEPTED_EVENT_BATCH_SCHEMA,
-          }),
-        ),
-      );
+      // One routed call (one promise) for the whole request, whatever its partitions.
+      const subjects = this.subjectsOf(workspaceId);
+      const items = new Array<RoutedBatchItem>(events.length);
+      for (let i = 0; i < events.length; i++) {
+        const { event, partition } = events[i] as PartitionedEvent;
+        items[i] = {
+          subject: subjects[partition] ?? this.subjectOf(workspaceId, partition),
+          item: event,
+          messageId: event.messageId,
+        };
+      }
+      await this.batching.addRouted(items, {
+        workspaceId,
+        schema: ACCEPTED_EVENT_BATCH_SCHEMA,
+      });
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'unavailable') throw error;
       log.warn({ err: error }, 'publishing accepted events failed');
@@ -66,15 +67,20 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
     }
   }
 
+  /** The subjects of a workspace by partition (filled as partitions are seen). */
+  private subjectsOf(workspaceId: string): string[] {
+    let subjects = this.subjects.get(workspaceId);
+    if (subjects === undefined) {
+      if (this.subjects.size > 100_000) this.subjects.clear();
+      this.subjects.set(workspaceId, (subjects = []));
+    }
+    return subjects;
+  }
+
   /** Subjects are built (and their tokens checked) once per workspace and partition. */
   private subjectOf(workspaceId: string, partition: number): string {
-    const key = `${workspaceId}.${partition}`;
-    let subject = this.subjects.get(key);
-    if (subject === undefined) {
-      subject = eventSubject(SUBJECTS.eventAccepted, workspaceId, partition);
-      if (this.subjects.size > 100_000) this.subjects.clear();
-      this.subjects.set(key, subject);
-    }
+    const subject = eventSubject(SUBJECTS.eventAccepted, workspaceId, partition);
+    this.subjectsOf(workspaceId)[partition] = subject;
     return subject;
   }
 

@@ -34,6 +34,7 @@ import {
 import { CollectEventsUseCase, describe } from '../../application/collect-events.use-case';
 import { CollectRateLimiter } from '../../application/collect-rate-limiter';
 import { clientSettings } from '../../domain/client-settings';
+import { isTooLargeError } from '../../domain/segment-event';
 import { RAW_BODY_ROUTE } from './collect-body-parsers';
 import { decodeCollectBody, writeKeyFromAuthorization, type DecodedBody } from './collect-body';
 import { CollectExceptionFilter } from './collect-exception.filter';
@@ -104,7 +105,11 @@ function errorResponses(): MethodDecorator {
     ApiBasicAuth(),
     ApiResponse({ status: 400, description: 'invalid body or event (the field is named)' }),
     ApiResponse({ status: 401, description: 'missing, unknown or revoked write key' }),
-    ApiResponse({ status: 413, description: 'body larger than INGEST_MAX_BATCH_BYTES' }),
+    ApiResponse({
+      status: 413,
+      description:
+        'body larger than INGEST_MAX_BATCH_BYTES, or a single call larger than INGEST_MAX_EVENT_BYTES',
+    }),
     ApiResponse({ status: 429, description: 'workspace rate limit; see Retry-After' }),
     ApiResponse({ status: 503, description: 'events could not be stored; see Retry-After' }),
   ];
@@ -282,10 +287,16 @@ export class CollectController {
       knownBytes: body.bytes,
     });
     const rejected = result.rejected[0];
-    if (rejected !== undefined)
-      throw new DomainError('invalid', 'event.invalid', describe(rejected.errors), {
-        errors: rejected.errors,
-      });
+    if (rejected !== undefined) {
+      // Over INGEST_MAX_EVENT_BYTES: 413 for a single call (in a batch it stays a per-index rejection).
+      const tooLarge = rejected.errors.some(isTooLargeError);
+      throw new DomainError(
+        tooLarge ? 'too_large' : 'invalid',
+        tooLarge ? 'event.too_large' : 'event.invalid',
+        describe(rejected.errors),
+        { errors: rejected.errors },
+      );
+    }
     return { success: true };
   }
 
