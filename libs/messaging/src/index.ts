@@ -48,3 +48,4 @@ export {
 } from './batching-publisher';
 export { QueryClient, type QueryOptions } from './query-client';
 export { errorReply, decodeReply, type QueryReply } from './query-reply';
+export { parseTenantBatch, type ParsedTenantBatch } from './tenant-batch';

@@ -71,6 +71,7 @@ export {
 } from './interface/http/tenancy.decorators';
 export { ApiKeysController } from './interface/http/api-keys.controller';
 export { WorkspacesController } from './interface/http/workspaces.controller';
+export { KeyLifecycleDto } from './interface/http/tenancy.dto';
 
 export {
   InMemoryWorkspaceRepository,

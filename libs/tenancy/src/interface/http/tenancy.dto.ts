@@ -51,27 +51,16 @@ export class RotateApiKeyDto {
   gracePeriodSeconds?: number;
 }
 
-export class ApiKeyDto {
-  @ApiProperty({ example: '3f9c2a71b0d84e56a1c2d3e4' })
-  id!: string;
-
-  @ApiProperty({ format: 'uuid' })
-  workspaceId!: string;
-
-  @ApiProperty()
-  name!: string;
-
-  @ApiProperty({ enum: ALL_SCOPES, isArray: true })
-  scopes!: string[];
-
+/**
+ * The lifecycle every key of the platform shares (secret API keys here, source write keys in
+ * ingestion): one description of states, rotation grace and revocation in the API docs.
+ */
+export class KeyLifecycleDto {
   @ApiProperty({ enum: ['active', 'rotated', 'revoked', 'expired'] })
   status!: string;
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  expiresAt!: string | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt!: string | null;
@@ -92,6 +81,23 @@ export class ApiKeyDto {
 
   @ApiProperty({ type: String, nullable: true })
   rotatedFrom!: string | null;
+}
+
+export class ApiKeyDto extends KeyLifecycleDto {
+  @ApiProperty({ example: '3f9c2a71b0d84e56a1c2d3e4' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  workspaceId!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: ALL_SCOPES, isArray: true })
+  scopes!: string[];
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  expiresAt!: string | null;
 }
 
 export class IssuedApiKeyDto extends ApiKeyDto {

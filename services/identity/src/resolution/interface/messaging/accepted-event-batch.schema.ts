@@ -1,3 +1,4 @@
+import { parseTenantBatch, type ParsedTenantBatch } from '@cdp/messaging';
 import { z } from 'zod';
 import { type IdentityEventInput } from '../../domain/extract-observation';
 
@@ -27,30 +28,12 @@ const acceptedEventBatchSchema = z.object({ items: z.array(acceptedEventSchema) 
 /** An accepted event: what identity reads, plus every other field, untouched. */
 export type AcceptedEventItem = IdentityEventInput & Readonly<Record<string, unknown>>;
 
-export type ParsedBatch =
-  | { readonly ok: true; readonly items: readonly AcceptedEventItem[] }
-  | { readonly ok: false; readonly reason: string };
+export type ParsedBatch = ParsedTenantBatch<AcceptedEventItem>;
 
 /** Validates a consumed batch; every item must belong to the message's workspace. */
 export function parseAcceptedEventBatch(
   payload: unknown,
   workspaceId: string | undefined,
 ): ParsedBatch {
-  const parsed = acceptedEventBatchSchema.safeParse(payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      ok: false,
-      reason: `invalid event batch at "${issue ? issue.path.join('.') : ''}": ${issue?.message ?? 'invalid'}`,
-    };
-  }
-  if (workspaceId === undefined)
-    return { ok: false, reason: 'message has no cdp-workspace header' };
-  const stranger = parsed.data.items.findIndex((item) => item.workspaceId !== workspaceId);
-  if (stranger >= 0)
-    return {
-      ok: false,
-      reason: `items.${stranger}.workspaceId does not match the message workspace ${workspaceId}`,
-    };
-  return { ok: true, items: parsed.data.items };
+  return parseTenantBatch<AcceptedEventItem>(acceptedEventBatchSchema, payload, workspaceId);
 }

@@ -1,3 +1,4 @@
+import { parseTenantBatch, type ParsedTenantBatch } from '@cdp/messaging';
 import { z } from 'zod';
 import { EVENT_TYPES, type AcceptedEvent } from '../../../events/domain/accepted-event';
 
@@ -32,34 +33,12 @@ export const acceptedEventSchema = z.object({
 /** `cdp.ingestion.v1.EventBatch`: the body of an accepted-event message. */
 export const acceptedEventBatchSchema = z.object({ items: z.array(acceptedEventSchema) });
 
-export type ParsedBatch =
-  | { readonly ok: true; readonly items: readonly AcceptedEvent[] }
-  | { readonly ok: false; readonly reason: string };
+export type ParsedBatch = ParsedTenantBatch<AcceptedEvent>;
 
-/**
- * Validates a consumed batch. Every item must belong to the message's workspace (its
- * `cdp-workspace` header): a batch never writes rows into another tenant's data.
- */
+/** Validates a consumed batch; every item must belong to the message's workspace. */
 export function parseAcceptedEventBatch(
   payload: unknown,
   workspaceId: string | undefined,
 ): ParsedBatch {
-  const parsed = acceptedEventBatchSchema.safeParse(payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.join('.') : '';
-    return {
-      ok: false,
-      reason: `invalid event batch at "${where}": ${issue?.message ?? 'invalid'}`,
-    };
-  }
-  if (workspaceId === undefined)
-    return { ok: false, reason: 'message has no cdp-workspace header' };
-  const stranger = parsed.data.items.findIndex((item) => item.workspaceId !== workspaceId);
-  if (stranger >= 0)
-    return {
-      ok: false,
-      reason: `items.${stranger}.workspaceId does not match the message workspace ${workspaceId}`,
-    };
-  return { ok: true, items: parsed.data.items };
+  return parseTenantBatch<AcceptedEvent>(acceptedEventBatchSchema, payload, workspaceId);
 }

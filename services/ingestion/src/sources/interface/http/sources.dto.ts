@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { z } from 'zod';
+import { KeyLifecycleDto } from '@cdp/tenancy';
 import { SOURCE_KINDS, SOURCE_NAME_MAX_LENGTH, type Source } from '../../domain/source';
 import { type WriteKeyView } from '../../application/write-keys.service';
 
@@ -97,38 +98,12 @@ export class SourceListDto {
   data!: SourceDto[];
 }
 
-export class WriteKeyDto {
+export class WriteKeyDto extends KeyLifecycleDto {
   @ApiProperty({ example: '3f9c2a71b0d84e56a1c2d3e4' })
   id!: string;
 
   @ApiProperty()
   sourceId!: string;
-
-  @ApiProperty({ enum: ['active', 'rotated', 'revoked', 'expired'] })
-  status!: string;
-
-  @ApiProperty({ format: 'date-time' })
-  createdAt!: string;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  revokedAt!: string | null;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  rotatedAt!: string | null;
-
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'A rotated key is rejected from this instant',
-  })
-  graceUntil!: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  replacedBy!: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  rotatedFrom!: string | null;
 }
 
 export class IssuedWriteKeyDto extends WriteKeyDto {
