@@ -256,7 +256,14 @@ export interface RawResponse {
  */
 export function rawRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number },
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    timeoutMs?: number;
+    /** Declare the body's length but send only the headers (the server may refuse on them). */
+    headersOnly?: boolean;
+  },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -274,21 +281,64 @@ export function rawRequest(
         answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
+        res.on('end', () => {
+          if (options.headersOnly) req.destroy();
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+          });
+        });
         res.on('error', reject);
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     // A write cut short by an early answer (EPIPE, ECONNRESET) is not a failure of the exchange.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (answered) return;
+      // The server answered (413) and closed while the body was still being written, and the
+      // answer was lost with the socket: ask again with the headers alone to read it.
+      if (
+        !options.headersOnly &&
+        options.body &&
+        (error.code === 'EPIPE' || error.code === 'ECONNRESET')
+      )
+        rawRequest(url, { ...options, headersOnly: true }).then(resolve, reject);
+      else reject(error);
     });
-    req.end(options.body);
+    if (options.headersOnly) {
+      req.flushHeaders();
+      return;
+    }
+    const body = options.body;
+    if (body === undefined || body.length <= CHUNK_BYTES) {
+      req.end(body);
+      return;
+    }
+    // A large body goes out in chunks, one event-loop turn apart, so an early answer (413
+    // before the body is read) is parsed before the server closes the socket under a write:
+    // otherwise the client may see only EPIPE and lose the answer.
+    let offset = 0;
+    const writeNext = (): void => {
+      while (!answered && offset < body.length) {
+        const chunk = body.subarray(offset, offset + CHUNK_BYTES);
+        offset += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', writeNext);
+          return;
+        }
+        if (offset < body.length) {
+          // After the first chunk, give the server time to refuse on the declared length alone.
+          if (offset === CHUNK_BYTES) setTimeout(writeNext, EARLY_ANSWER_WAIT_MS);
+          else setImmediate(writeNext);
+          return;
+        }
+      }
+      req.end();
+    };
+    writeNext();
   });
 }
+
+const CHUNK_BYTES = 64 * 1024;
+const EARLY_ANSWER_WAIT_MS = 250;
