@@ -26,6 +26,8 @@ import { IdentityOutboxRelay } from './resolution/infrastructure/identity-outbox
 import { PostgresIdentityGraph } from './resolution/infrastructure/postgres-identity-graph';
 import { IdentityController } from './resolution/interface/http/identity.controller';
 import { AcceptedEventsConsumer } from './resolution/interface/messaging/accepted-events.consumer';
+import { CrmContactsConsumer } from './resolution/interface/messaging/crm-contacts.consumer';
+import { ResolveCrmContactUseCase } from './resolution/application/resolve-crm-contact.use-case';
 
 /** Resolves identifiers into one profile per person; owns the identity graph. */
 @Module({})
@@ -37,7 +39,7 @@ export class IdentityModule {
     const sourceKinds = new DefaultSourceKindLookup(config.IDENTITY_SOURCE_KINDS ?? {});
     return {
       module: IdentityModule,
-      controllers: [AcceptedEventsConsumer, IdentityController],
+      controllers: [AcceptedEventsConsumer, CrmContactsConsumer, IdentityController],
       providers: [
         ...infrastructureProviders(infrastructure),
         {
@@ -56,6 +58,12 @@ export class IdentityModule {
           inject: [ResolveObservationUseCase],
           useFactory: (observations: ResolveObservationUseCase) =>
             new ResolveEventUseCase(configs, sourceKinds, observations),
+        },
+        {
+          provide: ResolveCrmContactUseCase,
+          inject: [ResolveObservationUseCase],
+          useFactory: (observations: ResolveObservationUseCase) =>
+            new ResolveCrmContactUseCase(configs, observations),
         },
         {
           provide: IdentityQueriesService,
