@@ -16,6 +16,7 @@ import { SplitProfileUseCase } from './resolution/application/split-profile.use-
 import { VerifyRebuildUseCase } from './resolution/application/verify-rebuild.use-case';
 import { JetStreamAcceptedEventLog } from './resolution/infrastructure/jetstream-accepted-event-log';
 import { ResolveEventUseCase } from './resolution/application/resolve-event.use-case';
+import { ResolveEventBatchUseCase } from './resolution/application/resolve-event-batch.use-case';
 import { ResolveObservationUseCase } from './resolution/application/resolve-observation.use-case';
 import {
   DefaultIdentityConfigProvider,
@@ -58,6 +59,12 @@ export class IdentityModule {
           inject: [ResolveObservationUseCase],
           useFactory: (observations: ResolveObservationUseCase) =>
             new ResolveEventUseCase(configs, sourceKinds, observations),
+        },
+        {
+          provide: ResolveEventBatchUseCase,
+          inject: [PostgresIdentityGraph],
+          useFactory: (graph: PostgresIdentityGraph) =>
+            new ResolveEventBatchUseCase(graph, configs, sourceKinds, new RandomIdGenerator()),
         },
         {
           provide: ResolveCrmContactUseCase,

@@ -9,6 +9,7 @@ import { IdentityConfig } from '../../src/resolution/domain/identity-config';
 import { InMemoryIdentityGraph } from '../../src/resolution/application/in-memory-identity-graph';
 import { ResolveEventUseCase } from '../../src/resolution/application/resolve-event.use-case';
 import { ResolveObservationUseCase } from '../../src/resolution/application/resolve-observation.use-case';
+import { ResolveEventBatchUseCase } from '../../src/resolution/application/resolve-event-batch.use-case';
 import { GraphChangedError } from '../../src/resolution/application/graph-changed.error';
 import { PostgresIdentityGraph } from '../../src/resolution/infrastructure/postgres-identity-graph';
 import { IDENTITY_MIGRATIONS } from '../../src/resolution/infrastructure/identity-migrations';
@@ -63,7 +64,7 @@ interface Person {
 }
 
 /** Events of 200 people from a trusted (server) source: every person's ids, in random subsets. */
-function history(seed: number, count: number): IdentityEventInput[] {
+function history(seed: number, count: number, workspaceId = WS): IdentityEventInput[] {
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const people: Person[] = Array.from({ length: 200 }, (_, p) => ({
@@ -78,7 +79,7 @@ function history(seed: number, count: number): IdentityEventInput[] {
     const shape = random();
     const base = {
       messageId: `m${seed}-${i}`,
-      workspaceId: WS,
+      workspaceId,
       sourceId: 'src_backend',
       timestamp: new Date(Date.UTC(2025, 0, 1) + Math.floor(random() * 1e9)).toISOString(),
     };
@@ -229,6 +230,139 @@ test(`${WORKERS} workers × ${EVENTS_PER_WORKER} overlapping events resolve to t
     await db.query(
       'SELECT id, version FROM identity.profiles WHERE workspace_id = $1 ORDER BY id',
       [WS],
+    ),
+    versions,
+  );
+});
+
+const BATCH_WS = 'ws_parallel_batches';
+const CHUNK = 60;
+
+test(`${WORKERS} workers resolving overlapping micro-batches of ${CHUNK} events give the connected components`, async () => {
+  const config = IdentityConfig.from({});
+  const configs = { configFor: () => Promise.resolve(config) };
+  const kinds = new DefaultSourceKindLookup({ src_backend: 'server' });
+  const events = history(43, WORKERS * EVENTS_PER_WORKER * 2, BATCH_WS);
+  const queues: IdentityEventInput[][] = Array.from({ length: WORKERS }, () => []);
+  const random = prng(8);
+  for (const e of events) queues[Math.floor(random() * WORKERS)]!.push(e);
+
+  let replans = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    queues.map(async (queue, w) => {
+      const useCase = new ResolveEventBatchUseCase(
+        new PostgresIdentityGraph(sources[w]!),
+        configs,
+        kinds,
+        new RandomIdGenerator(),
+      );
+      let next = 0;
+      const lane = async () => {
+        while (next < queue.length) {
+          const chunk = queue.slice(next, next + CHUNK);
+          next += CHUNK;
+          for (;;) {
+            try {
+              const result = await useCase.execute({ workspaceId: BATCH_WS, events: chunk });
+              replans += result.attempts - 1;
+              break;
+            } catch (error) {
+              if (!(error instanceof GraphChangedError)) throw error;
+              replans += 5;
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 2 }, lane));
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(
+    `# batches: resolved ${events.length} events in ${seconds.toFixed(2)} s ` +
+      `(${Math.round(events.length / seconds)} events/s, ${WORKERS}×2 batches of ${CHUNK} in flight, ` +
+      `${replans} re-plans)`,
+  );
+
+  const db = sources[0]!;
+  const expected = expectedComponents(events);
+  assert.deepEqual(await new PostgresIdentityGraph(db).components(BATCH_WS), expected);
+
+  const [orphans] = await db.query<{ on_merged: number; empty: number; dangling: number }[]>(
+    `SELECT
+       (SELECT count(*) FROM identity.identifiers i JOIN identity.profiles p
+          ON p.workspace_id = i.workspace_id AND p.id = i.profile_id
+        WHERE i.workspace_id = $1 AND p.merged_into IS NOT NULL)::int AS on_merged,
+       (SELECT count(*) FROM identity.profiles p WHERE p.workspace_id = $1 AND merged_into IS NULL
+          AND NOT EXISTS (SELECT 1 FROM identity.identifiers i
+            WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.id))::int AS empty,
+       (SELECT count(*) FROM identity.profiles p WHERE p.workspace_id = $1
+          AND merged_into IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity.profiles s
+            WHERE s.workspace_id = p.workspace_id AND s.id = p.merged_into
+              AND s.merged_into IS NULL))::int AS dangling`,
+    [BATCH_WS],
+  );
+  assert.deepEqual(orphans, { on_merged: 0, empty: 0, dangling: 0 });
+  // Every merged profile is named by exactly one ledger entry.
+  const [ledger] = await db.query<{ merges: number; named: number; merged: number }[]>(
+    `SELECT count(*)::int AS merges, coalesce(sum(cardinality(merged_ids)), 0)::int AS named,
+       (SELECT count(*)::int FROM identity.profiles
+        WHERE workspace_id = $1 AND merged_into IS NOT NULL) AS merged
+     FROM identity.merge_ledger WHERE workspace_id = $1`,
+    [BATCH_WS],
+  );
+  assert.ok(ledger && ledger.merges > 0);
+  assert.equal(ledger.named, ledger.merged);
+
+  // Every identifier's first-seen evidence is the oldest event that carried it.
+  const oldest = new Map<string, string>();
+  for (const e of events)
+    for (const key of [
+      e.userId !== undefined ? `user_id:${e.userId}` : undefined,
+      e.anonymousId !== undefined ? `anonymous_id:${e.anonymousId}` : undefined,
+      typeof e.traits?.email === 'string' ? `email:${e.traits.email}` : undefined,
+    ])
+      if (key !== undefined && (oldest.get(key) ?? '9999') > e.timestamp)
+        oldest.set(key, e.timestamp);
+  const firstSeen = await db.query<{ key: string; at: Date }[]>(
+    `SELECT type || ':' || value AS key, first_seen_at AS at FROM identity.identifiers
+     WHERE workspace_id = $1`,
+    [BATCH_WS],
+  );
+  for (const row of firstSeen) assert.equal(row.at.toISOString(), oldest.get(row.key), row.key);
+
+  // The outbox holds one identity_map change per identifier that got or changed a profile.
+  const [mapped] = await db.query<{ n: number }[]>(
+    `SELECT count(DISTINCT c->>'type' || ':' || (c->>'value'))::int AS n
+     FROM identity.outbox, jsonb_array_elements(payload) AS c
+     WHERE workspace_id = $1 AND kind = 'identity_map'`,
+    [BATCH_WS],
+  );
+  assert.equal(mapped?.n, firstSeen.length);
+
+  // Replaying the whole history in batches changes nothing.
+  const versions = await db.query<unknown[]>(
+    'SELECT id, version FROM identity.profiles WHERE workspace_id = $1 ORDER BY id',
+    [BATCH_WS],
+  );
+  const again = new ResolveEventBatchUseCase(
+    new PostgresIdentityGraph(db),
+    configs,
+    kinds,
+    new RandomIdGenerator(),
+  );
+  for (let i = 0; i < events.length; i += 500) {
+    const { results, changes } = await again.execute({
+      workspaceId: BATCH_WS,
+      events: events.slice(i, i + 500),
+    });
+    assert.ok(results.every((r) => r.outcome === 'unchanged'));
+    assert.equal(changes.newIdentifiers.length + changes.merges.length, 0);
+  }
+  assert.deepEqual(
+    await db.query(
+      'SELECT id, version FROM identity.profiles WHERE workspace_id = $1 ORDER BY id',
+      [BATCH_WS],
     ),
     versions,
   );

@@ -190,3 +190,69 @@ test('any history: one profile per identifier, limits hold, redelivery is a no-o
     { numRuns: 150 },
   );
 });
+
+test('micro-batches: resolving a history in chunks gives the graph of resolving it event by event', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(specArb(['src_web', 'src_app', 'src_backend']), { minLength: 1, maxLength: 40 }),
+      fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 10 }),
+      fc.boolean(),
+      async (specs, chunkSizes, duplicated) => {
+        const history = specs.map((s, i) => eventOf(s, i, true));
+        const order = duplicated
+          ? history.flatMap((e, i) => (i % 3 === 0 ? [e, e] : [e]))
+          : history;
+        const config = { customTypes: [{ type: 'device_id' }] };
+        const single = await graphOf(order, config);
+        const batched = identityHarness(config);
+        const batchResults = [];
+        for (let start = 0, c = 0; start < order.length; c++) {
+          const size = chunkSizes[c % chunkSizes.length]!;
+          const chunk = order.slice(start, start + size);
+          start += size;
+          const { results } = await batched.batches.execute({
+            workspaceId: WORKSPACE,
+            events: chunk,
+          });
+          batchResults.push(...results);
+        }
+        // Same profile ids in the same order (scripted ids), so the graphs compare exactly.
+        assert.deepEqual(batched.graph.components(WORKSPACE), single.graph.components(WORKSPACE));
+        for (const key of single.graph.components(WORKSPACE).flat()) {
+          const [type, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+          assert.equal(
+            batched.graph.profileOf(WORKSPACE, { type, value }),
+            single.graph.profileOf(WORKSPACE, { type, value }),
+          );
+        }
+        assert.deepEqual(
+          batched.graph
+            .conflicts(WORKSPACE)
+            .map((c) => c.message)
+            .sort(),
+          single.graph
+            .conflicts(WORKSPACE)
+            .map((c) => c.message)
+            .sort(),
+        );
+        assert.deepEqual(
+          batched.graph.merges(WORKSPACE).map((m) => [m.survivingProfileId, m.mergedProfileIds]),
+          single.graph.merges(WORKSPACE).map((m) => [m.survivingProfileId, m.mergedProfileIds]),
+        );
+        // Each event resolves to the same person, and its kept identifiers are on that profile.
+        batchResults.forEach((result, i) => {
+          const expected = single.results[i]!.profileId;
+          const now = (id: string | null, graph: typeof single.graph) =>
+            id === null ? null : graph.canonical(WORKSPACE, id);
+          assert.equal(now(result.profileId, batched.graph), now(expected, single.graph));
+          for (const identifier of result.plan.resolved)
+            assert.equal(
+              batched.graph.profileOf(WORKSPACE, identifier),
+              now(result.profileId, batched.graph),
+            );
+        });
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

@@ -10,6 +10,7 @@ import {
 } from '../../src/resolution/application/in-memory-identity-graph';
 import { ResolveEventUseCase } from '../../src/resolution/application/resolve-event.use-case';
 import { ResolveObservationUseCase } from '../../src/resolution/application/resolve-observation.use-case';
+import { ResolveEventBatchUseCase } from '../../src/resolution/application/resolve-event-batch.use-case';
 
 export const WORKSPACE = 'ws_test';
 
@@ -40,7 +41,16 @@ export function identityHarness(
     { kindOf: (_w, sourceId) => Promise.resolve(SOURCES[sourceId] ?? 'browser') },
     observations,
   );
-  return { config, graph, observations, events };
+  // Its own counters, used alone: the same ids in the same order as the one-by-one path.
+  let batchProfiles = 0;
+  let batchMerges = 0;
+  const batches = new ResolveEventBatchUseCase(
+    graph,
+    configs,
+    { kindOf: (_w, sourceId) => Promise.resolve(SOURCES[sourceId] ?? 'browser') },
+    { profileId: () => `prof_${++batchProfiles}`, mergeId: () => `merge_${++batchMerges}` },
+  );
+  return { config, graph, observations, events, batches };
 }
 
 let sequence = 0;

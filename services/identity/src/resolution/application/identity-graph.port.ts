@@ -1,5 +1,6 @@
 import { type IdentifierKey } from '../domain/identifier';
 import { type ProfileMerged } from '../domain/identity-events';
+import { type BatchChanges, type BatchSnapshot } from '../domain/resolve-batch';
 import { type GraphSnapshot, type ResolutionPlan } from '../domain/resolve-observation';
 import { type ProfileGraph } from '../domain/split-profile';
 
@@ -32,6 +33,30 @@ export interface IdentityGraphTransaction {
    * @throws GraphChangedError when a profile of `plan.expectedVersions` moved.
    */
   apply(plan: ResolutionPlan, merged: ProfileMerged | undefined): Promise<void>;
+}
+
+/**
+ * The graph for whole micro-batches: `withBatchLocks` locks the batch's identifier keys like
+ * `withLocks`; `loadLockedSnapshot` then also locks the profiles holding them (row locks), so
+ * the snapshot cannot change until the transaction ends and `applyBatch` needs no version check.
+ */
+export interface BatchIdentityGraphRepository {
+  withBatchLocks<T>(
+    workspaceId: string,
+    identifierKeys: readonly IdentifierKey[],
+    work: (graph: BatchGraphTransaction) => Promise<T>,
+  ): Promise<T>;
+}
+
+export interface BatchGraphTransaction {
+  /** Every profile holding any of `identifierKeys`, locked, with all identifiers + first seen. */
+  loadLockedSnapshot(identifierKeys: readonly IdentifierKey[]): Promise<BatchSnapshot>;
+  /**
+   * Writes the batch's net changes (profiles, merges with path compression, identifiers,
+   * links with the oldest evidence, conflicts, ledger, outbox) and bumps the versions of the
+   * profiles that changed.
+   */
+  applyBatch(changes: BatchChanges): Promise<void>;
 }
 
 /** Read side the split needs (kept apart: resolution never loads links). */

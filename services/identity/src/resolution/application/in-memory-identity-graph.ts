@@ -15,10 +15,13 @@ import {
 import { linkKey, type ProfileGraph } from '../domain/split-profile';
 import { GraphChangedError } from './graph-changed.error';
 import {
+  type BatchGraphTransaction,
+  type BatchIdentityGraphRepository,
   type IdentityGraphRepository,
   type IdentityGraphTransaction,
   type ProfileGraphReader,
 } from './identity-graph.port';
+import { type BatchChanges, type BatchSnapshot } from '../domain/resolve-batch';
 
 interface StoredProfile {
   readonly id: string;
@@ -45,7 +48,9 @@ export interface InMemoryGraphOptions {
  * The identity graph ports in memory, with the production semantics (keyed locks, optimistic
  * versions, oldest evidence kept): the reference the Postgres implementation must agree with.
  */
-export class InMemoryIdentityGraph implements IdentityGraphRepository, ProfileGraphReader {
+export class InMemoryIdentityGraph
+  implements IdentityGraphRepository, BatchIdentityGraphRepository, ProfileGraphReader
+{
   private readonly workspaces = new Map<string, WorkspaceGraph>();
   private readonly lockTails = new Map<string, Promise<void>>();
 
@@ -66,6 +71,23 @@ export class InMemoryIdentityGraph implements IdentityGraphRepository, ProfileGr
     } finally {
       for (const release of releases.reverse()) release();
     }
+  }
+
+  async withBatchLocks<T>(
+    workspaceId: string,
+    identifierKeys: readonly IdentifierKey[],
+    work: (graph: BatchGraphTransaction) => Promise<T>,
+  ): Promise<T> {
+    return this.withLocks(workspaceId, identifierKeys, () => {
+      const graph = this.workspace(workspaceId);
+      return work({
+        loadLockedSnapshot: (keys) => Promise.resolve(this.batchSnapshot(graph, keys)),
+        applyBatch: (changes) => {
+          this.applyBatch(graph, changes);
+          return Promise.resolve();
+        },
+      });
+    });
   }
 
   profileGraph(workspaceId: string, profileId: string): Promise<ProfileGraph | undefined> {
@@ -168,6 +190,72 @@ export class InMemoryIdentityGraph implements IdentityGraphRepository, ProfileGr
         return Promise.resolve();
       },
     };
+  }
+
+  private batchSnapshot(graph: WorkspaceGraph, keys: readonly IdentifierKey[]): BatchSnapshot {
+    const ids = new Set<string>();
+    for (const key of keys) {
+      const id = graph.owner.get(key);
+      if (id !== undefined) ids.add(id);
+    }
+    return {
+      profiles: [...ids].flatMap((id) => {
+        const p = graph.profiles.get(id);
+        return p ? [{ id, version: p.version, identifiers: [...p.identifiers.values()] }] : [];
+      }),
+    };
+  }
+
+  /** The net changes of a batch, with the semantics of the Postgres statements. */
+  private applyBatch(graph: WorkspaceGraph, changes: BatchChanges): void {
+    for (const created of changes.createdProfiles) {
+      if (created.mergedInto !== null) graph.redirects.set(created.id, created.mergedInto);
+      else
+        graph.profiles.set(created.id, {
+          id: created.id,
+          version: 0,
+          identifiers: new Map(),
+          links: new Map(),
+        });
+    }
+    for (const { id, survivorId } of changes.mergedProfiles) {
+      const source = graph.profiles.get(id);
+      const target = graph.profiles.get(survivorId);
+      if (!source || !target) throw new GraphChangedError(id);
+      for (const [key, entry] of source.identifiers) {
+        target.identifiers.set(key, entry);
+        graph.owner.set(key, survivorId);
+      }
+      for (const [key, link] of source.links) keepOldestLink(target.links, key, link);
+      graph.profiles.delete(id);
+      graph.redirects.set(id, survivorId);
+    }
+    for (const entry of changes.newIdentifiers) {
+      const target = graph.profiles.get(entry.profileId);
+      if (!target) throw new GraphChangedError(entry.profileId);
+      const key = identifierKey(entry.identifier);
+      target.identifiers.set(key, { identifier: entry.identifier, firstSeen: entry.firstSeen });
+      graph.owner.set(key, entry.profileId);
+    }
+    for (const entry of changes.olderFirstSeen) {
+      const key = identifierKey(entry.identifier);
+      graph.profiles.get(graph.owner.get(key) ?? '')?.identifiers.set(key, entry);
+    }
+    const changed = new Set(changes.changedProfiles);
+    for (const { profileId, link } of changes.links) {
+      const target = graph.profiles.get(profileId);
+      if (target && keepOldestLink(target.links, linkKey(link), link)) changed.add(profileId);
+    }
+    for (const conflict of changes.conflicts)
+      graph.conflicts.set(
+        `${conflict.evidence.messageId}\u0000${identifierKey(conflict.dropped)}`,
+        conflict,
+      );
+    for (const id of changed) {
+      const profile = graph.profiles.get(id);
+      if (profile) profile.version++;
+    }
+    graph.merges.push(...changes.merges);
   }
 
   private apply(

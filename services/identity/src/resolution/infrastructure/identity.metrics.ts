@@ -38,3 +38,26 @@ export const outboxRelayed = once(
       registers: [metricsRegistry],
     }),
 );
+
+export const batchDuration = once(
+  'identity_batch_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'identity_batch_duration_seconds',
+      help: 'Duration of one coalesced micro-batch resolution (one transaction), by outcome (ok, error)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const batchEvents = once(
+  'identity_batch_events',
+  () =>
+    new Histogram({
+      name: 'identity_batch_events',
+      help: 'Events per coalesced micro-batch resolution',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 4000],
+      registers: [metricsRegistry],
+    }),
+);

@@ -18,9 +18,12 @@ import {
   type ProfileSplitTransaction,
 } from '../application/split-profile.use-case';
 import {
+  type BatchGraphTransaction,
+  type BatchIdentityGraphRepository,
   type IdentityGraphRepository,
   type IdentityGraphTransaction,
 } from '../application/identity-graph.port';
+import { type BatchChanges, type BatchSnapshot } from '../domain/resolve-batch';
 import {
   type ConflictRecord,
   type IdentityReadModel,
@@ -45,19 +48,39 @@ export interface IdentityMapChange {
 }
 
 /**
- * 64-bit advisory-lock keys of identifiers, sorted and unique: every transaction takes its locks
- * in the same global order, so two resolutions never deadlock on them.
+ * Advisory-lock buckets per workspace. Identifiers are locked by bucket, not one by one: a
+ * micro-batch of thousands of identifiers then takes at most this many locks (Postgres keeps
+ * advisory locks in its shared lock table, sized max_locks_per_transaction × connections, 6,400
+ * by default), while single resolutions (2-3 identifiers) rarely share a bucket. ADR 0040.
+ */
+export const LOCK_BUCKETS = 512;
+
+/**
+ * 64-bit advisory-lock keys of identifiers, sorted and unique: the workspace's 32-bit hash in
+ * the high half, the identifier's bucket in the low half. Every transaction takes its locks in
+ * the same global order, so two resolutions never deadlock on them.
  */
 export function advisoryLockKeys(
   workspaceId: string,
   identifierKeys: readonly IdentifierKey[],
 ): string[] {
-  const hashes = new Set<bigint>();
-  for (const key of identifierKeys)
-    hashes.add(
-      createHash('sha256').update(`${workspaceId}\u0000${key}`).digest().readBigInt64BE(0),
-    );
-  return [...hashes].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  const workspace = BigInt(createHash('sha256').update(workspaceId).digest().readInt32BE(0)) << 32n;
+  const buckets = new Set<number>();
+  for (const key of identifierKeys) buckets.add(fnv1a(key) % LOCK_BUCKETS);
+  return [...buckets]
+    .map((bucket) => workspace | BigInt(bucket))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
+}
+
+/** FNV-1a, 32 bits: a cheap, stable spread of identifier keys over the lock buckets. */
+function fnv1a(input: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < input.length; i++) {
+    hash ^= input.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 interface SnapshotRow {
@@ -76,9 +99,23 @@ interface SnapshotRow {
  * Merges and identity_map changes are written to `identity.outbox` in the same transaction.
  */
 export class PostgresIdentityGraph
-  implements IdentityGraphRepository, IdentityReadModel, ProfileSplitRepository
+  implements
+    IdentityGraphRepository,
+    BatchIdentityGraphRepository,
+    IdentityReadModel,
+    ProfileSplitRepository
 {
   constructor(private readonly dataSource: DataSource) {}
+
+  withBatchLocks<T>(
+    workspaceId: string,
+    identifierKeys: readonly IdentifierKey[],
+    work: (graph: BatchGraphTransaction) => Promise<T>,
+  ): Promise<T> {
+    return this.locked(workspaceId, identifierKeys, (manager) =>
+      work(new PostgresBatchTransaction(manager, workspaceId)),
+    );
+  }
 
   withLocks<T>(
     workspaceId: string,
@@ -533,6 +570,304 @@ async function insertLink(
     ],
   );
   return rows.length > 0;
+}
+
+/** Re-reads of the holders of a batch's identifiers before giving up (a merge moved them). */
+const MAX_SNAPSHOT_ROUNDS = 10;
+
+/**
+ * A micro-batch in one transaction (ADR 0040): after the advisory locks on the batch's
+ * identifier buckets, the profiles holding them are row-locked (`FOR NO KEY UPDATE`, sorted),
+ * so nobody can change them until commit; the net changes are then written with one statement
+ * per kind of change (unnest arrays), whatever the batch size.
+ */
+class PostgresBatchTransaction implements BatchGraphTransaction {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly workspaceId: string,
+  ) {}
+
+  async loadLockedSnapshot(identifierKeys: readonly IdentifierKey[]): Promise<BatchSnapshot> {
+    if (identifierKeys.length === 0) return { profiles: [] };
+    const ws = this.workspaceId;
+    const types: string[] = [];
+    const values: string[] = [];
+    for (const key of identifierKeys) {
+      const identifier = parseIdentifierKey(key);
+      types.push(identifier.type);
+      values.push(identifier.value);
+    }
+    for (let round = 1; ; round++) {
+      const holders = await this.manager.query<{ profile_id: string }[]>(
+        `SELECT DISTINCT profile_id FROM identity.identifiers
+         WHERE workspace_id = $1 AND (type, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+        [ws, types, values],
+      );
+      if (holders.length === 0) return { profiles: [] };
+      const ids = holders.map((h) => h.profile_id).sort(compareStrings);
+      // Sorted below the lock: rows are locked in id order, like every other writer.
+      const locked = await this.manager.query<
+        { id: string; version: number; merged_into: string | null }[]
+      >(
+        `SELECT id, version, merged_into FROM identity.profiles
+         WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE`,
+        [ws, ids],
+      );
+      // A holder merged away between the read and the lock: its identifiers moved; read again.
+      if (locked.length !== ids.length || locked.some((p) => p.merged_into !== null)) {
+        if (round >= MAX_SNAPSHOT_ROUNDS) throw new GraphChangedError(ids[0] ?? '');
+        continue;
+      }
+      const rows = await this.manager.query<
+        { profile_id: string; type: string; value: string; first_seen: Evidence }[]
+      >(
+        `SELECT profile_id, type, value, first_seen FROM identity.identifiers
+         WHERE workspace_id = $1 AND profile_id = ANY($2::text[])`,
+        [ws, ids],
+      );
+      const byId = new Map(
+        locked.map((p) => [
+          p.id,
+          {
+            id: p.id,
+            version: p.version,
+            identifiers: [] as { identifier: Identifier; firstSeen: Evidence }[],
+          },
+        ]),
+      );
+      for (const row of rows)
+        byId.get(row.profile_id)?.identifiers.push({
+          identifier: { type: row.type, value: row.value },
+          firstSeen: row.first_seen,
+        });
+      return { profiles: [...byId.values()] };
+    }
+  }
+
+  async applyBatch(changes: BatchChanges): Promise<void> {
+    const ws = this.workspaceId;
+    const q = <R = unknown[]>(sql: string, params: unknown[]): Promise<R> =>
+      this.manager.query<R>(sql, params);
+    const mapChanges: IdentityMapChange[] = [];
+    const collect = (
+      rows: { type: string; value: string; profile_id: string; map_version: string }[],
+    ) => {
+      for (const r of rows)
+        mapChanges.push({
+          type: r.type,
+          value: r.value,
+          profileId: r.profile_id,
+          version: Number(r.map_version),
+        });
+    };
+
+    if (changes.createdProfiles.length > 0)
+      await q(
+        `INSERT INTO identity.profiles (workspace_id, id, merged_into, merged_at)
+         SELECT $1, id, m, CASE WHEN m IS NULL THEN NULL ELSE now() END
+         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(id, m, n) ORDER BY n`,
+        [
+          ws,
+          changes.createdProfiles.map((p) => p.id),
+          changes.createdProfiles.map((p) => p.mergedInto),
+        ],
+      );
+
+    if (changes.mergedProfiles.length > 0) {
+      const params = [
+        ws,
+        changes.mergedProfiles.map((m) => m.id),
+        changes.mergedProfiles.map((m) => m.survivorId),
+      ];
+      await q(
+        `UPDATE identity.profiles p SET merged_into = m.s, merged_at = now(),
+           version = p.version + 1, updated_at = now()
+         FROM unnest($2::text[], $3::text[]) AS m(id, s)
+         WHERE p.workspace_id = $1 AND p.id = m.id`,
+        params,
+      );
+      // Path compression: ids merged earlier into the merged profiles now name the survivor.
+      await q(
+        `UPDATE identity.profiles p SET merged_into = m.s
+         FROM unnest($2::text[], $3::text[]) AS m(id, s)
+         WHERE p.workspace_id = $1 AND p.merged_into = m.id`,
+        params,
+      );
+      const [moved] = await q<
+        [{ type: string; value: string; profile_id: string; map_version: string }[], number]
+      >(
+        `UPDATE identity.identifiers i
+         SET profile_id = m.s, map_version = nextval('identity.identity_map_version'),
+           updated_at = now()
+         FROM unnest($2::text[], $3::text[]) AS m(id, s)
+         WHERE i.workspace_id = $1 AND i.profile_id = m.id
+         RETURNING i.type, i.value, i.profile_id, i.map_version`,
+        params,
+      );
+      collect(moved);
+      await q(
+        `UPDATE identity.links l SET profile_id = m.s
+         FROM unnest($2::text[], $3::text[]) AS m(id, s)
+         WHERE l.workspace_id = $1 AND l.profile_id = m.id`,
+        params,
+      );
+    }
+
+    if (changes.newIdentifiers.length > 0) {
+      const list = changes.newIdentifiers;
+      const inserted = await q<
+        { type: string; value: string; profile_id: string; map_version: string }[]
+      >(
+        `INSERT INTO identity.identifiers (workspace_id, type, value, profile_id, first_seen,
+           first_seen_at, first_seen_message_id, map_version)
+         SELECT $1, t, v, p, f::jsonb, fa, fm, nextval('identity.identity_map_version')
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+           AS u(t, v, p, f, fa, fm)
+         RETURNING type, value, profile_id, map_version`,
+        [
+          ws,
+          list.map((i) => i.identifier.type),
+          list.map((i) => i.identifier.value),
+          list.map((i) => i.profileId),
+          list.map((i) => JSON.stringify(i.firstSeen)),
+          list.map((i) => i.firstSeen.observedAt),
+          list.map((i) => i.firstSeen.messageId),
+        ],
+      );
+      collect(inserted);
+    }
+
+    if (changes.olderFirstSeen.length > 0) {
+      const list = changes.olderFirstSeen;
+      await q(
+        `UPDATE identity.identifiers i SET first_seen = u.f::jsonb, first_seen_at = u.fa,
+           first_seen_message_id = u.fm, updated_at = now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+           AS u(t, v, f, fa, fm)
+         WHERE i.workspace_id = $1 AND i.type = u.t AND i.value = u.v`,
+        [
+          ws,
+          list.map((i) => i.identifier.type),
+          list.map((i) => i.identifier.value),
+          list.map((i) => JSON.stringify(i.firstSeen)),
+          list.map((i) => i.firstSeen.observedAt),
+          list.map((i) => i.firstSeen.messageId),
+        ],
+      );
+    }
+
+    const changed = new Set(changes.changedProfiles);
+    if (changes.links.length > 0) {
+      const list = changes.links;
+      const rows = await q<{ profile_id: string }[]>(
+        `INSERT INTO identity.links AS l (workspace_id, link_hash, profile_id, identifiers,
+           evidence, message_id, source_id, observed_at)
+         SELECT $1, h, p, i::jsonb, e::jsonb, m, s, o
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+           $8::timestamptz[]) AS u(h, p, i, e, m, s, o)
+         ON CONFLICT (workspace_id, link_hash) DO UPDATE SET
+           profile_id = EXCLUDED.profile_id, identifiers = EXCLUDED.identifiers,
+           evidence = EXCLUDED.evidence, message_id = EXCLUDED.message_id,
+           source_id = EXCLUDED.source_id, observed_at = EXCLUDED.observed_at
+         WHERE (EXCLUDED.observed_at, EXCLUDED.message_id COLLATE "C")
+           < (l.observed_at, l.message_id COLLATE "C")
+         RETURNING l.profile_id`,
+        [
+          ws,
+          list.map((l) => linkHash(l.link)),
+          list.map((l) => l.profileId),
+          list.map((l) => JSON.stringify(l.link.identifiers)),
+          list.map((l) => JSON.stringify(l.link.evidence)),
+          list.map((l) => l.link.evidence.messageId),
+          list.map((l) => l.link.evidence.sourceId),
+          list.map((l) => l.link.evidence.observedAt),
+        ],
+      );
+      for (const row of rows) changed.add(row.profile_id);
+    }
+
+    if (changes.conflicts.length > 0) {
+      const list = changes.conflicts;
+      await q(
+        `INSERT INTO identity.conflicts (workspace_id, message_id, dropped_type, dropped_value,
+           rule, profile_ids, identifiers, limits, evidence, message)
+         SELECT $1, m, dt, dv, r, ARRAY(SELECT jsonb_array_elements_text(p::jsonb)), i::jsonb,
+           l::jsonb, e::jsonb, msg
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+           $8::text[], $9::text[], $10::text[]) AS u(m, dt, dv, r, p, i, l, e, msg)
+         ON CONFLICT DO NOTHING`,
+        [
+          ws,
+          list.map((c) => c.evidence.messageId),
+          list.map((c) => c.dropped.type),
+          list.map((c) => c.dropped.value),
+          list.map((c) => c.rule),
+          list.map((c) => JSON.stringify(c.profileIds)),
+          list.map((c) => JSON.stringify(c.identifiers)),
+          list.map((c) => (c.limits ? JSON.stringify(c.limits) : null)),
+          list.map((c) => JSON.stringify(c.evidence)),
+          list.map((c) => c.message),
+        ],
+      );
+    }
+
+    if (changed.size > 0)
+      await q(
+        `UPDATE identity.profiles SET version = version + 1, updated_at = now()
+         WHERE workspace_id = $1 AND id = ANY($2::text[]) AND merged_into IS NULL`,
+        [ws, [...changed]],
+      );
+
+    const outbox: OutboxInsert[] = [];
+    if (changes.merges.length > 0) {
+      const list = changes.merges;
+      await q(
+        `INSERT INTO identity.merge_ledger (workspace_id, merge_id, survivor_id, merged_ids,
+           evidence_message_id, rule, identifiers, evidence, steps, actor)
+         SELECT $1, id, s, ARRAY(SELECT jsonb_array_elements_text(m::jsonb)), em, r, i::jsonb,
+           e::jsonb, st::jsonb, a::jsonb
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+           $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS u(id, s, m, em, r, i, e, st, a, n)
+         ORDER BY n`,
+        [
+          ws,
+          list.map((m) => m.mergeId),
+          list.map((m) => m.survivingProfileId),
+          list.map((m) => JSON.stringify(m.mergedProfileIds)),
+          list.map((m) => m.evidence[0]?.messageId ?? ''),
+          list.map((m) => m.ruleId),
+          list.map((m) => JSON.stringify(m.identifiers)),
+          list.map((m) => JSON.stringify(m.evidence)),
+          list.map((m) => JSON.stringify(m.steps)),
+          list.map((m) => JSON.stringify(m.actor)),
+        ],
+      );
+      for (const merged of list)
+        outbox.push({
+          kind: 'event',
+          subject: eventSubject(SUBJECTS.profileMerged, ws),
+          messageId: merged.mergeId,
+          schema: PROFILE_MERGED_SCHEMA,
+          payload: profileMergedJson(merged),
+        });
+    }
+    if (mapChanges.length > 0) outbox.push({ kind: 'identity_map', payload: mapChanges });
+    if (outbox.length > 0)
+      await q(
+        `INSERT INTO identity.outbox (workspace_id, kind, subject, message_id, schema, payload)
+         SELECT $1, k, s, m, sc, p::jsonb
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           WITH ORDINALITY AS u(k, s, m, sc, p, n) ORDER BY n`,
+        [
+          ws,
+          outbox.map((o) => o.kind),
+          outbox.map((o) => o.subject ?? null),
+          outbox.map((o) => o.messageId ?? null),
+          outbox.map((o) => o.schema ?? null),
+          outbox.map((o) => JSON.stringify(o.payload)),
+        ],
+      );
+  }
 }
 
 class PostgresSplitTransaction implements ProfileSplitTransaction {
