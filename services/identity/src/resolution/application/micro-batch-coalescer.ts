@@ -5,12 +5,17 @@
  * its own slice of the results, in order. Under load runs grow by themselves (everything that
  * arrived during the previous run goes into the next); alone, a caller runs at once.
  *
+ * Callers get their results in submission order per key, even when runs overlap
+ * (`maxParallel` > 1): a run that finishes first waits for the runs submitted before it.
+ *
  * A failed run of several callers is retried caller by caller, so one poison input fails only
  * its own caller.
  */
 export class MicroBatchCoalescer<I, R> {
   private readonly queues = new Map<string, Pending<I, R>[]>();
   private readonly running = new Map<string, number>();
+  /** Per key: settles when the callers of the latest run started got their results. */
+  private readonly delivered = new Map<string, Promise<void>>();
 
   constructor(
     private readonly run: (key: string, items: readonly I[]) => Promise<readonly R[]>,
@@ -39,7 +44,11 @@ export class MicroBatchCoalescer<I, R> {
       }
       if (queue.length === 0) this.queues.delete(key);
       this.running.set(key, (this.running.get(key) ?? 0) + 1);
-      void this.flush(key, taken).finally(() => {
+      const previous = this.delivered.get(key) ?? Promise.resolve();
+      const delivery = this.flush(key, taken, previous);
+      this.delivered.set(key, delivery);
+      void delivery.finally(() => {
+        if (this.delivered.get(key) === delivery) this.delivered.delete(key);
         const left = (this.running.get(key) ?? 1) - 1;
         if (left === 0) this.running.delete(key);
         else this.running.set(key, left);
@@ -48,18 +57,24 @@ export class MicroBatchCoalescer<I, R> {
     }
   }
 
-  private async flush(key: string, taken: readonly Pending<I, R>[]): Promise<void> {
+  private async flush(
+    key: string,
+    taken: readonly Pending<I, R>[],
+    previous: Promise<void>,
+  ): Promise<void> {
     try {
       const results = await this.run(
         key,
         taken.flatMap((p) => p.items),
       );
+      await previous;
       let offset = 0;
       for (const pending of taken) {
         pending.resolve(results.slice(offset, offset + pending.items.length));
         offset += pending.items.length;
       }
     } catch (error) {
+      await previous;
       if (taken.length === 1) {
         taken[0]!.reject(error);
         return;

@@ -31,6 +31,13 @@ export interface Observation {
 
 /** Total order of evidence: older first, then by message id (the same in every process). */
 export function compareEvidence(a: Evidence, b: Evidence): number {
+  const x = a.observedAt;
+  const y = b.observedAt;
+  // Canonical UTC instants (what ingestion fixes: 2025-01-01T00:00:00.000Z) sort as strings.
+  if (x.length === 24 && y.length === 24 && x.endsWith('Z') && y.endsWith('Z')) {
+    if (x !== y) return x < y ? -1 : 1;
+    return a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0;
+  }
   const ta = Date.parse(a.observedAt);
   const tb = Date.parse(b.observedAt);
   if (ta !== tb) return ta - tb;

@@ -59,7 +59,8 @@ export interface BatchItemResult {
   /** Canonical profile at the end of the batch; null without usable identifiers. */
   readonly profileId: string | null;
   readonly outcome: ResolutionOutcome;
-  readonly plan: ResolutionPlan;
+  /** The observation's identifiers kept by the resolution (all on `profileId`). */
+  readonly resolved: readonly Identifier[];
 }
 
 export interface BatchResolution {
@@ -80,6 +81,72 @@ interface WorkingProfile {
   readonly identifiers: Map<IdentifierKey, StoredIdentifier>;
   /** Cached `ProfileState.identifiers`, rebuilt after a change. */
   list: Identifier[] | undefined;
+}
+
+/**
+ * The plan of an observation whose identifiers are all on one profile already (most events of a
+ * known visitor): nothing to decide, `resolveObservation` would answer `unchanged` (one matched
+ * profile: no trust or limit rule can fire). Saves the general planning on the hot path;
+ * undefined when anything else may happen.
+ */
+function alreadyTogether(
+  observation: Observation,
+  owner: ReadonlyMap<IdentifierKey, WorkingProfile>,
+  config: IdentityConfig,
+): ResolutionPlan | undefined {
+  if (observation.previousId !== undefined || observation.identifiers.length === 0)
+    return undefined;
+  let profile: WorkingProfile | undefined;
+  for (const identifier of observation.identifiers) {
+    if (!config.has(identifier.type)) return undefined;
+    const holder = owner.get(identifierKey(identifier));
+    if (!holder || (profile && holder !== profile)) return undefined;
+    profile = holder;
+  }
+  if (!profile) return undefined;
+  const evidence = observation.evidence;
+  const resolved =
+    observation.identifiers.length === 1
+      ? observation.identifiers
+      : [...observation.identifiers].sort((a, b) => config.compare(a, b));
+  return {
+    outcome: 'unchanged',
+    profileId: profile.id,
+    attach: [],
+    resolved,
+    ...(resolved.length >= 2 ? { link: { identifiers: resolved, evidence } } : {}),
+    conflicts: [],
+    steps: [
+      {
+        rule: 'resolve.unchanged',
+        message: `${profile.id} already holds every identifier`,
+        profileIds: [profile.id],
+      },
+    ],
+    evidence,
+    expectedVersions: { [profile.id]: profile.version },
+  };
+}
+
+/** `resolveObservation` over the profiles of the working graph that hold the lookup keys. */
+function resolveAgainst(
+  observation: Observation,
+  owner: ReadonlyMap<IdentifierKey, WorkingProfile>,
+  config: IdentityConfig,
+  ids: BatchIds,
+): ResolutionPlan {
+  const touched = new Map<string, WorkingProfile>();
+  for (const key of lookupKeys(observation)) {
+    const profile = owner.get(key);
+    if (profile) touched.set(profile.id, profile);
+  }
+  const states: ProfileState[] = [...touched.values()].map((p) => ({
+    id: p.id,
+    version: p.version,
+    firstSeen: p.firstSeen,
+    identifiers: (p.list ??= [...p.identifiers.values()].map((e) => e.identifier)),
+  }));
+  return resolveObservation(observation, { profiles: states }, config, ids.profileId());
 }
 
 /** Every identifier key a batch must lock and load (its observations' lookup keys). */
@@ -132,22 +199,19 @@ export function resolveBatch(
   const conflicts = new Map<string, Conflict>();
   const merges: ProfileMerged[] = [];
   const changed = new Set<string>();
-  const plans: ResolutionPlan[] = [];
+  // Only what each event needs is kept: whole plans (steps, messages) would outlive the young
+  // generation for the length of the batch.
+  const results: {
+    profileId: string | null;
+    outcome: ResolutionOutcome;
+    resolved: readonly Identifier[];
+  }[] = [];
 
   for (const observation of observations) {
-    const touched = new Map<string, WorkingProfile>();
-    for (const key of lookupKeys(observation)) {
-      const profile = owner.get(key);
-      if (profile) touched.set(profile.id, profile);
-    }
-    const states: ProfileState[] = [...touched.values()].map((p) => ({
-      id: p.id,
-      version: p.version,
-      firstSeen: p.firstSeen,
-      identifiers: (p.list ??= [...p.identifiers.values()].map((e) => e.identifier)),
-    }));
-    const plan = resolveObservation(observation, { profiles: states }, config, ids.profileId());
-    plans.push(plan);
+    const plan =
+      alreadyTogether(observation, owner, config) ??
+      resolveAgainst(observation, owner, config, ids);
+    results.push({ profileId: plan.profileId, outcome: plan.outcome, resolved: plan.resolved });
     for (const conflict of plan.conflicts)
       conflicts.set(
         `${conflict.evidence.messageId}\u0000${identifierKey(conflict.dropped)}`,
@@ -225,10 +289,10 @@ export function resolveBatch(
       if (!stored.has(key)) newIdentifiers.push({ ...entry, profileId: profile.id });
 
   return {
-    results: plans.map((plan) => ({
-      profileId: plan.profileId === null ? null : canonical(plan.profileId),
-      outcome: plan.outcome,
-      plan,
+    results: results.map((result) => ({
+      profileId: result.profileId === null ? null : canonical(result.profileId),
+      outcome: result.outcome,
+      resolved: result.resolved,
     })),
     changes: {
       createdProfiles: [...created].map((id) => ({

@@ -198,7 +198,12 @@ export function resolveObservation(
       }
     }
 
-    const over = overLimit(active, matched, config);
+    // One matched profile at most (the common case): a cheap count says whether a limit can
+    // be exceeded at all before the full union is computed.
+    const over =
+      matched.length <= 1 && !mayExceedLimit(active, matched[0], owner, config)
+        ? []
+        : overLimit(active, matched, config);
     if (over.length > 0 && !config.mergeProtection) {
       steps.push({
         rule: 'limit.ignored_flat_matching',
@@ -306,6 +311,32 @@ function lowest(
     if (identifier && eligible(identifier)) return identifier;
   }
   return undefined;
+}
+
+/**
+ * Whether attaching the new identifiers of `active` to `profile` (or to a new profile) could
+ * exceed a limit: only types that gain values can, and only past their limit. Exact for zero or
+ * one matched profile (then `overLimit` is non-empty only if this is true).
+ */
+function mayExceedLimit(
+  active: readonly Identifier[],
+  profile: ProfileState | undefined,
+  owner: ReadonlyMap<IdentifierKey, ProfileState>,
+  config: IdentityConfig,
+): boolean {
+  let added: Map<IdentifierType, number> | undefined;
+  for (const identifier of active) {
+    if (owner.has(identifierKey(identifier))) continue;
+    added ??= new Map();
+    added.set(identifier.type, (added.get(identifier.type) ?? 0) + 1);
+  }
+  if (!added) return false;
+  for (const [type, count] of added) {
+    let held = 0;
+    if (profile) for (const i of profile.identifiers) if (i.type === type) held++;
+    if (held + count > config.limit(type)) return true;
+  }
+  return false;
 }
 
 /**

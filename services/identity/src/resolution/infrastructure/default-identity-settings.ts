@@ -40,15 +40,32 @@ export class DefaultSourceKindLookup implements SourceKindLookup {
   }
 }
 
+/** Random ids drawn per call: 96 bits each, from a pool refilled 512 ids at a time. */
+const ID_BYTES = 12;
+const POOL_IDS = 512;
+
 /** `prof_` / `merge_` / `split_` + 24 hex characters (96 random bits). */
 export class RandomIdGenerator implements IdGenerator {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
   profileId(): string {
-    return `prof_${randomBytes(12).toString('hex')}`;
+    return `prof_${this.random()}`;
   }
   mergeId(): string {
-    return `merge_${randomBytes(12).toString('hex')}`;
+    return `merge_${this.random()}`;
   }
   splitId(): string {
-    return `split_${randomBytes(12).toString('hex')}`;
+    return `split_${this.random()}`;
+  }
+
+  private random(): string {
+    if (this.offset + ID_BYTES > this.pool.length) {
+      this.pool = randomBytes(ID_BYTES * POOL_IDS);
+      this.offset = 0;
+    }
+    const hex = this.pool.toString('hex', this.offset, this.offset + ID_BYTES);
+    this.offset += ID_BYTES;
+    return hex;
   }
 }

@@ -663,8 +663,9 @@ class PostgresBatchTransaction implements BatchGraphTransaction {
 
     if (changes.createdProfiles.length > 0)
       await q(
-        `INSERT INTO identity.profiles (workspace_id, id, merged_into, merged_at)
-         SELECT $1, id, m, CASE WHEN m IS NULL THEN NULL ELSE now() END
+        `INSERT INTO identity.profiles (workspace_id, id, merged_into, merged_at, version)
+         SELECT $1, id, m, CASE WHEN m IS NULL THEN NULL ELSE now() END,
+           CASE WHEN m IS NULL THEN 1 ELSE 0 END
          FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(id, m, n) ORDER BY n`,
         [
           ws,
@@ -756,7 +757,9 @@ class PostgresBatchTransaction implements BatchGraphTransaction {
       );
     }
 
-    const changed = new Set(changes.changedProfiles);
+    // Profiles created by the batch are inserted at version 1 (what the bump would give).
+    const created = new Set(changes.createdProfiles.map((p) => p.id));
+    const changed = new Set(changes.changedProfiles.filter((id) => !created.has(id)));
     if (changes.links.length > 0) {
       const list = changes.links;
       const rows = await q<{ profile_id: string }[]>(
@@ -783,7 +786,7 @@ class PostgresBatchTransaction implements BatchGraphTransaction {
           list.map((l) => l.link.evidence.observedAt),
         ],
       );
-      for (const row of rows) changed.add(row.profile_id);
+      for (const row of rows) if (!created.has(row.profile_id)) changed.add(row.profile_id);
     }
 
     if (changes.conflicts.length > 0) {

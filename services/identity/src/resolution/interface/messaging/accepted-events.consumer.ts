@@ -41,7 +41,7 @@ export const MAX_EVENTS_PER_RESOLUTION = 4000;
  *
  * Throughput (ADR 0040): the messages in flight of one workspace are coalesced
  * (`MicroBatchCoalescer`) and resolved together, in arrival order, in one transaction
- * (`ResolveEventBatchUseCase`); one run per workspace at a time, so the resolved batches of a
+ * (`ResolveEventBatchUseCase`); two runs per workspace may overlap (the second prepares while the first commits), and callers get their results in submission order, so the resolved batches of a
  * partition are published in the order their messages arrived.
  *
  * Idempotent under redelivery without an inbox, because:
@@ -82,7 +82,7 @@ export class AcceptedEventsConsumer {
           this.outbox.kick();
         }
       },
-      { maxItems: MAX_EVENTS_PER_RESOLUTION, maxParallel: 1 },
+      { maxItems: MAX_EVENTS_PER_RESOLUTION, maxParallel: 2 },
     );
   }
 
