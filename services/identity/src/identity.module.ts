@@ -20,10 +20,10 @@ import { ResolveEventBatchUseCase } from './resolution/application/resolve-event
 import { ResolveObservationUseCase } from './resolution/application/resolve-observation.use-case';
 import {
   DefaultIdentityConfigProvider,
-  DefaultSourceKindLookup,
   RandomIdGenerator,
 } from './resolution/infrastructure/default-identity-settings';
 import { IdentityOutboxRelay } from './resolution/infrastructure/identity-outbox.relay';
+import { QuerySourceKindLookup } from './resolution/infrastructure/query-source-kind-lookup';
 import { PostgresIdentityGraph } from './resolution/infrastructure/postgres-identity-graph';
 import { IdentityController } from './resolution/interface/http/identity.controller';
 import { AcceptedEventsConsumer } from './resolution/interface/messaging/accepted-events.consumer';
@@ -37,7 +37,10 @@ export class IdentityModule {
     // The platform validated the environment against the service's schema already.
     const config = infrastructure.config as unknown as IdentityServiceConfig;
     const configs = new DefaultIdentityConfigProvider();
-    const sourceKinds = new DefaultSourceKindLookup(config.IDENTITY_SOURCE_KINDS ?? {});
+    const sourceKinds = new QuerySourceKindLookup(
+      infrastructure.queries,
+      config.IDENTITY_SOURCE_KINDS ?? {},
+    );
     return {
       module: IdentityModule,
       controllers: [AcceptedEventsConsumer, CrmContactsConsumer, IdentityController],

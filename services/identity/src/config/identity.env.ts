@@ -25,8 +25,8 @@ export const identityEnv = {
       return kinds;
     })
     .describe(
-      'kinds of ingestion sources (src_x=server,...): until identity projects source events, ' +
-        'unlisted sources are browser, the least trusted kind',
+      "static source kinds (src_x=server,...) for sources outside ingestion's registry; " +
+        'every other source kind is asked from the registry (cdp.query.ingestion.source-kind.v1)',
     ),
 };
 
