@@ -18,14 +18,14 @@ import { JetStreamAcceptedEventLog } from './resolution/infrastructure/jetstream
 import { ResolveEventUseCase } from './resolution/application/resolve-event.use-case';
 import { ResolveEventBatchUseCase } from './resolution/application/resolve-event-batch.use-case';
 import { ResolveObservationUseCase } from './resolution/application/resolve-observation.use-case';
-import {
-  DefaultIdentityConfigProvider,
-  RandomIdGenerator,
-} from './resolution/infrastructure/default-identity-settings';
+import { RandomIdGenerator } from './resolution/infrastructure/default-identity-settings';
 import { IdentityOutboxRelay } from './resolution/infrastructure/identity-outbox.relay';
 import { QuerySourceKindLookup } from './resolution/infrastructure/query-source-kind-lookup';
 import { PostgresIdentityGraph } from './resolution/infrastructure/postgres-identity-graph';
 import { IdentityController } from './resolution/interface/http/identity.controller';
+import { IdentityConfigController } from './resolution/interface/http/identity-config.controller';
+import { IdentityConfigService } from './resolution/application/identity-config.service';
+import { PostgresIdentityConfigStore } from './resolution/infrastructure/postgres-identity-config-store';
 import { AcceptedEventsConsumer } from './resolution/interface/messaging/accepted-events.consumer';
 import { CrmContactsConsumer } from './resolution/interface/messaging/crm-contacts.consumer';
 import { ResolveCrmContactUseCase } from './resolution/application/resolve-crm-contact.use-case';
@@ -36,16 +36,26 @@ export class IdentityModule {
   static register(infrastructure: ServiceInfrastructure): DynamicModule {
     // The platform validated the environment against the service's schema already.
     const config = infrastructure.config as unknown as IdentityServiceConfig;
-    const configs = new DefaultIdentityConfigProvider();
     const sourceKinds = new QuerySourceKindLookup(
       infrastructure.queries,
       config.IDENTITY_SOURCE_KINDS ?? {},
     );
     return {
       module: IdentityModule,
-      controllers: [AcceptedEventsConsumer, CrmContactsConsumer, IdentityController],
+      controllers: [
+        AcceptedEventsConsumer,
+        CrmContactsConsumer,
+        IdentityController,
+        IdentityConfigController,
+      ],
       providers: [
         ...infrastructureProviders(infrastructure),
+        {
+          provide: IdentityConfigService,
+          inject: [POSTGRES],
+          useFactory: (postgres: DataSource) =>
+            new IdentityConfigService(new PostgresIdentityConfigStore(postgres)),
+        },
         {
           provide: PostgresIdentityGraph,
           inject: [POSTGRES],
@@ -53,37 +63,38 @@ export class IdentityModule {
         },
         {
           provide: ResolveObservationUseCase,
-          inject: [PostgresIdentityGraph],
-          useFactory: (graph: PostgresIdentityGraph) =>
+          inject: [PostgresIdentityGraph, IdentityConfigService],
+          useFactory: (graph: PostgresIdentityGraph, configs: IdentityConfigService) =>
             new ResolveObservationUseCase(graph, configs, new RandomIdGenerator()),
         },
         {
           provide: ResolveEventUseCase,
-          inject: [ResolveObservationUseCase],
-          useFactory: (observations: ResolveObservationUseCase) =>
+          inject: [ResolveObservationUseCase, IdentityConfigService],
+          useFactory: (observations: ResolveObservationUseCase, configs: IdentityConfigService) =>
             new ResolveEventUseCase(configs, sourceKinds, observations),
         },
         {
           provide: ResolveEventBatchUseCase,
-          inject: [PostgresIdentityGraph],
-          useFactory: (graph: PostgresIdentityGraph) =>
+          inject: [PostgresIdentityGraph, IdentityConfigService],
+          useFactory: (graph: PostgresIdentityGraph, configs: IdentityConfigService) =>
             new ResolveEventBatchUseCase(graph, configs, sourceKinds, new RandomIdGenerator()),
         },
         {
           provide: ResolveCrmContactUseCase,
-          inject: [ResolveObservationUseCase],
-          useFactory: (observations: ResolveObservationUseCase) =>
+          inject: [ResolveObservationUseCase, IdentityConfigService],
+          useFactory: (observations: ResolveObservationUseCase, configs: IdentityConfigService) =>
             new ResolveCrmContactUseCase(configs, observations),
         },
         {
           provide: IdentityQueriesService,
-          inject: [PostgresIdentityGraph],
-          useFactory: (graph: PostgresIdentityGraph) => new IdentityQueriesService(graph, configs),
+          inject: [PostgresIdentityGraph, IdentityConfigService],
+          useFactory: (graph: PostgresIdentityGraph, configs: IdentityConfigService) =>
+            new IdentityQueriesService(graph, configs),
         },
         {
           provide: ObserveIdentifiersUseCase,
-          inject: [ResolveObservationUseCase],
-          useFactory: (observations: ResolveObservationUseCase) =>
+          inject: [ResolveObservationUseCase, IdentityConfigService],
+          useFactory: (observations: ResolveObservationUseCase, configs: IdentityConfigService) =>
             new ObserveIdentifiersUseCase(configs, observations),
         },
         {
@@ -94,8 +105,13 @@ export class IdentityModule {
         },
         {
           provide: VerifyRebuildUseCase,
-          inject: [PostgresIdentityGraph, NATS_CONNECTION, NAMESPACE],
-          useFactory: (graph: PostgresIdentityGraph, nats: NatsConnection, namespace: Namespace) =>
+          inject: [PostgresIdentityGraph, NATS_CONNECTION, NAMESPACE, IdentityConfigService],
+          useFactory: (
+            graph: PostgresIdentityGraph,
+            nats: NatsConnection,
+            namespace: Namespace,
+            configs: IdentityConfigService,
+          ) =>
             new VerifyRebuildUseCase(
               new JetStreamAcceptedEventLog(nats, namespace),
               graph,

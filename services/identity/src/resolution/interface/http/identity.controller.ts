@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { z } from 'zod';
-import { DomainError } from '@cdp/contracts';
+import { parse } from './parse-request';
 import { CurrentTenant, RequireScopes, type TenantContext } from '@cdp/tenancy';
 import {
   IdentityQueriesService,
@@ -57,16 +57,6 @@ const splitBody = z.object({
 const rebuildBody = z.object({
   maxEvents: z.number().int().min(1).max(1_000_000).optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : where;
-  throw new DomainError('invalid', 'request.invalid', `${field}: ${issue?.message ?? 'invalid'}`, {
-    field,
-  });
-}
 
 /**
  * The identity graph of the caller's workspace: lookups, a profile's graph with its evidence,
