@@ -304,4 +304,52 @@ test('POST /v1/identity/profiles/:id/split re-resolves the profile without the c
     (await h.api(`/v1/identity/profiles/${original}/split`, { method: 'POST', body: '{}' })).status,
     404,
   );
+
+  // Kept apart: the next observation carrying identifiers of two parts (even from a trusted
+  // source) does not undo the split; the conflict names the rule.
+  const partOf = (value: string) =>
+    split.parts.find((p) => p.identifiers.some((i) => i.value === value))?.profileId;
+  const mother = partOf('mom@example.com');
+  const son = partOf('son@example.com');
+  const again = await as('/v1/identity/observations', {
+    identifiers: [
+      { type: 'email', value: 'mom@example.com' },
+      { type: 'email', value: 'son@example.com' },
+    ],
+    messageId: 'after-split-1',
+  });
+  const result = (await again.json()) as {
+    profileId: string;
+    outcome: string;
+    conflicts: { rule: string; dropped: { type: string; value: string } }[];
+  };
+  assert.equal(result.profileId, mother);
+  assert.deepEqual(
+    result.conflicts.map((c) => [c.rule, c.dropped.value]),
+    [['separation.kept_apart', 'son@example.com']],
+  );
+  const sonNow = await as('/v1/identity/resolve?type=email&value=son@example.com');
+  assert.equal(
+    ((await sonNow.json()) as { data: { profileId: string }[] }).data[0]?.profileId,
+    son,
+  );
+  // An event through the resolver is held to it as well; a new identifier still attaches.
+  await h.publishAccepted(tenant.workspaceId, [
+    acceptedEvent(tenant.workspaceId, {
+      type: 'identify',
+      sourceId: 'src_backend',
+      anonymousId: 'tablet',
+      traits: { email: 'son@example.com', phone: '+14155550111' },
+    }),
+  ]);
+  const phone = await h.eventually(async () => {
+    const lookup = await as('/v1/identity/resolve?type=phone&value=%2B14155550111');
+    return ((await lookup.json()) as { data: { profileId: string }[] }).data[0]?.profileId;
+  });
+  assert.equal(phone, son, 'the son keeps his email; the tablet stays on its own part');
+  const tabletNow = await as('/v1/identity/resolve?type=anonymous_id&value=tablet');
+  assert.notEqual(
+    ((await tabletNow.json()) as { data: { profileId: string }[] }).data[0]?.profileId,
+    son,
+  );
 });

@@ -11,6 +11,7 @@ import {
   type GraphSnapshot,
   type Link,
   type ResolutionPlan,
+  type SeparationTag,
 } from '../domain/resolve-observation';
 import { linkKey, type ProfileGraph } from '../domain/split-profile';
 import { GraphChangedError } from './graph-changed.error';
@@ -37,6 +38,8 @@ interface WorkspaceGraph {
   readonly redirects: Map<string, string>;
   readonly conflicts: Map<string, Conflict>;
   readonly merges: ProfileMerged[];
+  /** Splits' "keep apart" tags per identifier key. */
+  readonly keptApart: Map<IdentifierKey, SeparationTag[]>;
 }
 
 export interface InMemoryGraphOptions {
@@ -87,6 +90,17 @@ export class InMemoryIdentityGraph
           return Promise.resolve();
         },
       });
+    });
+  }
+
+  /** Records a split's parts as kept apart (what the Postgres split does). */
+  keepApart(workspaceId: string, splitId: string, parts: readonly (readonly Identifier[])[]): void {
+    const tags = this.workspace(workspaceId).keptApart;
+    parts.forEach((identifiers, part) => {
+      for (const identifier of identifiers) {
+        const key = identifierKey(identifier);
+        tags.set(key, [...(tags.get(key) ?? []), { splitId, part }]);
+      }
     });
   }
 
@@ -142,6 +156,7 @@ export class InMemoryIdentityGraph
         redirects: new Map(),
         conflicts: new Map(),
         merges: [],
+        keptApart: new Map(),
       };
       this.workspaces.set(workspaceId, graph);
     }
@@ -183,7 +198,7 @@ export class InMemoryIdentityGraph
           ];
         });
         if (interleave) await new Promise<void>((resolve) => setImmediate(resolve));
-        return { profiles };
+        return graph.keptApart.size > 0 ? { profiles, keptApart: graph.keptApart } : { profiles };
       },
       apply: (plan, merged) => {
         this.apply(graph, plan, merged);
@@ -198,12 +213,11 @@ export class InMemoryIdentityGraph
       const id = graph.owner.get(key);
       if (id !== undefined) ids.add(id);
     }
-    return {
-      profiles: [...ids].flatMap((id) => {
-        const p = graph.profiles.get(id);
-        return p ? [{ id, version: p.version, identifiers: [...p.identifiers.values()] }] : [];
-      }),
-    };
+    const profiles = [...ids].flatMap((id) => {
+      const p = graph.profiles.get(id);
+      return p ? [{ id, version: p.version, identifiers: [...p.identifiers.values()] }] : [];
+    });
+    return graph.keptApart.size > 0 ? { profiles, keptApart: graph.keptApart } : { profiles };
   }
 
   /** The net changes of a batch, with the semantics of the Postgres statements. */

@@ -10,6 +10,7 @@ import {
   type ProfileState,
   type ResolutionOutcome,
   type ResolutionPlan,
+  type SeparationTag,
 } from './resolve-observation';
 import { linkKey } from './split-profile';
 
@@ -29,6 +30,8 @@ export interface StoredProfile {
 /** The profiles holding any identifier of a batch (locked for the batch's transaction). */
 export interface BatchSnapshot {
   readonly profiles: readonly StoredProfile[];
+  /** Separation tags of the snapshot's identifiers (see GraphSnapshot.keptApart). */
+  readonly keptApart?: ReadonlyMap<IdentifierKey, readonly SeparationTag[]>;
 }
 
 /**
@@ -134,6 +137,7 @@ function resolveAgainst(
   owner: ReadonlyMap<IdentifierKey, WorkingProfile>,
   config: IdentityConfig,
   ids: BatchIds,
+  keptApart: BatchSnapshot['keptApart'],
 ): ResolutionPlan {
   const touched = new Map<string, WorkingProfile>();
   for (const key of lookupKeys(observation)) {
@@ -146,7 +150,8 @@ function resolveAgainst(
     firstSeen: p.firstSeen,
     identifiers: (p.list ??= [...p.identifiers.values()].map((e) => e.identifier)),
   }));
-  return resolveObservation(observation, { profiles: states }, config, ids.profileId());
+  const snapshot = keptApart ? { profiles: states, keptApart } : { profiles: states };
+  return resolveObservation(observation, snapshot, config, ids.profileId());
 }
 
 /** Every identifier key a batch must lock and load (its observations' lookup keys). */
@@ -210,7 +215,7 @@ export function resolveBatch(
   for (const observation of observations) {
     const plan =
       alreadyTogether(observation, owner, config) ??
-      resolveAgainst(observation, owner, config, ids);
+      resolveAgainst(observation, owner, config, ids, snapshot.keptApart);
     results.push({ profileId: plan.profileId, outcome: plan.outcome, resolved: plan.resolved });
     for (const conflict of plan.conflicts)
       conflicts.set(

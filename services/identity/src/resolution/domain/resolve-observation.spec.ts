@@ -299,3 +299,36 @@ test('the plan is deterministic: same input, same plan', () => {
     );
   assert.deepEqual(input(), input());
 });
+
+test('kept apart: identifiers of two parts of a split never meet again, new ones still attach', () => {
+  const mother = profile('p1', 1, ['email:mom@x.io', 'anonymous_id:a1']);
+  const son = profile('p2', 2, ['email:son@x.io']);
+  const keptApart = new Map([
+    ['email:mom@x.io', [{ splitId: 'split_1', part: 0 }]],
+    ['anonymous_id:a1', [{ splitId: 'split_1', part: 0 }]],
+    ['email:son@x.io', [{ splitId: 'split_1', part: 1 }]],
+  ]);
+  const plan = resolveObservation(
+    observe(['email:son@x.io', 'anonymous_id:a1', 'phone:+14155550123']),
+    { profiles: [mother, son], keptApart },
+    config,
+    'p-new',
+  );
+  assert.equal(plan.outcome, 'attached');
+  assert.equal(plan.profileId, 'p2');
+  assert.deepEqual(plan.attach.map(identifierKey), ['phone:+14155550123']);
+  assert.deepEqual(
+    plan.conflicts.map((c) => [c.rule, identifierKey(c.dropped)]),
+    [['separation.kept_apart', 'anonymous_id:a1']],
+  );
+  assert.ok(plan.steps.some((s) => s.rule === 'separation.kept_apart'));
+
+  // Without the record, the same observation merges them (trusted source).
+  const merged = resolveObservation(
+    observe(['email:son@x.io', 'anonymous_id:a1']),
+    { profiles: [mother, son] },
+    config,
+    'p-new',
+  );
+  assert.equal(merged.outcome, 'merged');
+});

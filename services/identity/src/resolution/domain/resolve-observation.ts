@@ -19,9 +19,20 @@ export interface ProfileState {
   readonly identifiers: readonly Identifier[];
 }
 
+/** A side of a split: identifiers tagged with different parts of one split stay apart. */
+export interface SeparationTag {
+  readonly splitId: string;
+  readonly part: number;
+}
+
 /** The part of the graph one observation can touch. */
 export interface GraphSnapshot {
   readonly profiles: readonly ProfileState[];
+  /**
+   * Separation tags of the snapshot's identifiers (only those a split kept apart): no
+   * resolution may put identifiers of two parts of one split on one profile again.
+   */
+  readonly keptApart?: ReadonlyMap<IdentifierKey, readonly SeparationTag[]>;
 }
 
 /** Every rule resolution can fire: each plan step and conflict names one. */
@@ -31,6 +42,7 @@ export type ResolutionRule =
   | 'resolve.no_identifiers'
   | 'resolve.matched'
   | 'trust.untrusted_merge'
+  | 'separation.kept_apart'
   | 'limit.exceeded'
   | 'limit.ignored_flat_matching'
   | 'resolve.create'
@@ -47,7 +59,7 @@ export interface ResolutionStep {
 
 /** An identifier left out of a resolution so that two people are not glued together. */
 export interface Conflict {
-  readonly rule: 'limit.exceeded' | 'trust.untrusted_merge';
+  readonly rule: 'limit.exceeded' | 'trust.untrusted_merge' | 'separation.kept_apart';
   /** The identifier of the observation that was left out. */
   readonly dropped: Identifier;
   /** limit.exceeded: the types over their limit, with the limit. */
@@ -198,6 +210,34 @@ export function resolveObservation(
       }
     }
 
+    // A split keeps its parts apart: the next event carrying identifiers of two parts does
+    // not undo it.
+    const clash = separationClash(active, matched, snapshot.keptApart);
+    if (clash) {
+      const dropped = lowest(
+        active,
+        (i) => owner.has(identifierKey(i)) || (snapshot.keptApart?.has(identifierKey(i)) ?? false),
+      );
+      if (dropped) {
+        conflicts.push({
+          rule: 'separation.kept_apart',
+          dropped,
+          profileIds: matched.map((p) => p.id),
+          identifiers: active,
+          evidence,
+          message: `split ${clash} keeps these identifiers apart: ${identifierKey(dropped)} left out`,
+        });
+        steps.push({
+          rule: 'separation.kept_apart',
+          message: `dropped ${identifierKey(dropped)} (split ${clash} keeps its parts apart)`,
+          identifiers: [dropped],
+          profileIds: matched.map((p) => p.id),
+        });
+        drop(dropped);
+        continue;
+      }
+    }
+
     // One matched profile at most (the common case): a cheap count says whether a limit can
     // be exceeded at all before the full union is computed.
     const over =
@@ -211,9 +251,15 @@ export function resolveObservation(
       });
     } else if (over.length > 0) {
       const overTypes = new Set(over.map((o) => o.type));
-      // Only identifiers that bring in a profile or add a value of an overflowing type can cure
-      // the overflow; dropping any other would lose information for nothing.
-      const dropped = lowest(active, (i) => owner.has(identifierKey(i)) || overTypes.has(i.type));
+      // Only identifiers that add a value of an overflowing type, or bring in a profile holding
+      // one, can cure the overflow; dropping any other would lose information for nothing (and
+      // make a redelivery decide differently once the first resolution placed the rest).
+      const feeds = (i: Identifier): boolean => {
+        if (overTypes.has(i.type)) return true;
+        const profile = owner.get(identifierKey(i));
+        return profile !== undefined && profile.identifiers.some((x) => overTypes.has(x.type));
+      };
+      const dropped = lowest(active, feeds);
       if (dropped) {
         const describe = over.map((o) => `${o.type} ${o.count} > ${o.limit}`).join(', ');
         conflicts.push({
@@ -309,6 +355,37 @@ function lowest(
   for (let i = sorted.length - 1; i >= 0; i--) {
     const identifier = sorted[i];
     if (identifier && eligible(identifier)) return identifier;
+  }
+  return undefined;
+}
+
+/**
+ * The split whose parts the observation would bring together (its identifiers plus those of
+ * the profiles it matches), if any.
+ */
+function separationClash(
+  active: readonly Identifier[],
+  matched: readonly ProfileState[],
+  keptApart: ReadonlyMap<IdentifierKey, readonly SeparationTag[]> | undefined,
+): string | undefined {
+  if (!keptApart || keptApart.size === 0) return undefined;
+  const sides = new Map<string, number>();
+  const check = (identifier: Identifier): string | undefined => {
+    for (const tag of keptApart.get(identifierKey(identifier)) ?? []) {
+      const side = sides.get(tag.splitId);
+      if (side === undefined) sides.set(tag.splitId, tag.part);
+      else if (side !== tag.part) return tag.splitId;
+    }
+    return undefined;
+  };
+  for (const profile of matched)
+    for (const identifier of profile.identifiers) {
+      const split = check(identifier);
+      if (split) return split;
+    }
+  for (const identifier of active) {
+    const split = check(identifier);
+    if (split) return split;
   }
   return undefined;
 }

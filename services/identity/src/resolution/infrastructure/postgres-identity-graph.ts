@@ -9,7 +9,12 @@ import {
 } from '../domain/identifier';
 import { type ProfileMerged, type ProfileSplit } from '../domain/identity-events';
 import { compareEvidence, type Evidence } from '../domain/observation';
-import { type GraphSnapshot, type Link, type ResolutionPlan } from '../domain/resolve-observation';
+import {
+  type GraphSnapshot,
+  type Link,
+  type ResolutionPlan,
+  type SeparationTag,
+} from '../domain/resolve-observation';
 import { linkKey, type ProfileGraph, type SplitResult } from '../domain/split-profile';
 import { GraphChangedError } from '../application/graph-changed.error';
 import {
@@ -356,7 +361,10 @@ class PostgresGraphTransaction implements IdentityGraphTransaction {
           profile.firstSeen = row.first_seen;
       }
     }
-    return { profiles: [...profiles.values()] };
+    const keptApart = await loadKeptApart(this.manager, this.workspaceId, [...profiles.keys()]);
+    return keptApart
+      ? { profiles: [...profiles.values()], keptApart }
+      : { profiles: [...profiles.values()] };
   }
 
   async apply(plan: ResolutionPlan, merged: ProfileMerged | undefined): Promise<void> {
@@ -572,6 +580,35 @@ async function insertLink(
   return rows.length > 0;
 }
 
+/**
+ * Separation tags of the identifiers of `profileIds` (splits' "keep apart" records); undefined
+ * when there are none (the common case: no split ever touched these profiles).
+ */
+async function loadKeptApart(
+  manager: EntityManager,
+  workspaceId: string,
+  profileIds: readonly string[],
+): Promise<Map<IdentifierKey, SeparationTag[]> | undefined> {
+  if (profileIds.length === 0) return undefined;
+  const rows = await manager.query<
+    { type: string; value: string; split_id: string; part: number }[]
+  >(
+    `SELECT s.identifier_type AS type, s.identifier_value AS value, s.split_id, s.part
+     FROM identity.identifiers i
+     JOIN identity.separations s ON s.workspace_id = i.workspace_id
+       AND s.identifier_type = i.type AND s.identifier_value = i.value
+     WHERE i.workspace_id = $1 AND i.profile_id = ANY($2::text[])`,
+    [workspaceId, profileIds],
+  );
+  if (rows.length === 0) return undefined;
+  const tags = new Map<IdentifierKey, SeparationTag[]>();
+  for (const row of rows) {
+    const key = `${row.type}:${row.value}`;
+    tags.set(key, [...(tags.get(key) ?? []), { splitId: row.split_id, part: row.part }]);
+  }
+  return tags;
+}
+
 /** Re-reads of the holders of a batch's identifiers before giving up (a merge moved them). */
 const MAX_SNAPSHOT_ROUNDS = 10;
 
@@ -640,7 +677,10 @@ class PostgresBatchTransaction implements BatchGraphTransaction {
           identifier: { type: row.type, value: row.value },
           firstSeen: row.first_seen,
         });
-      return { profiles: [...byId.values()] };
+      const keptApart = await loadKeptApart(this.manager, ws, ids);
+      return keptApart
+        ? { profiles: [...byId.values()], keptApart }
+        : { profiles: [...byId.values()] };
     }
   }
 
@@ -986,6 +1026,23 @@ class PostgresSplitTransaction implements ProfileSplitTransaction {
         JSON.stringify(event.parts),
         event.reason,
         JSON.stringify(event.actor),
+      ],
+    );
+    // Keep the parts apart from now on (resolution rule separation.kept_apart).
+    const tagged = event.parts.flatMap((part, index) =>
+      part.identifiers.map((identifier) => ({ identifier, index })),
+    );
+    await this.manager.query(
+      `INSERT INTO identity.separations (workspace_id, split_id, part, identifier_type,
+         identifier_value)
+       SELECT $1, $2, p, t, v FROM unnest($3::int[], $4::text[], $5::text[]) AS u(p, t, v)
+       ON CONFLICT DO NOTHING`,
+      [
+        ws,
+        event.splitId,
+        tagged.map((t) => t.index),
+        tagged.map((t) => t.identifier.type),
+        tagged.map((t) => t.identifier.value),
       ],
     );
     await insertOutbox(this.manager, ws, {
