@@ -15,6 +15,7 @@ import { ObserveIdentifiersUseCase } from './resolution/application/observe-iden
 import { SplitProfileUseCase } from './resolution/application/split-profile.use-case';
 import { VerifyRebuildUseCase } from './resolution/application/verify-rebuild.use-case';
 import { JetStreamAcceptedEventLog } from './resolution/infrastructure/jetstream-accepted-event-log';
+import { ClickHouseEventHistory } from './resolution/infrastructure/clickhouse-event-history';
 import { ResolveEventUseCase } from './resolution/application/resolve-event.use-case';
 import { ResolveEventBatchUseCase } from './resolution/application/resolve-event-batch.use-case';
 import { ResolveObservationUseCase } from './resolution/application/resolve-observation.use-case';
@@ -113,10 +114,16 @@ export class IdentityModule {
             configs: IdentityConfigService,
           ) =>
             new VerifyRebuildUseCase(
-              new JetStreamAcceptedEventLog(nats, namespace),
+              {
+                stream: new JetStreamAcceptedEventLog(nats, namespace),
+                ...(infrastructure.clickhouse
+                  ? { clickhouse: new ClickHouseEventHistory(infrastructure.clickhouse) }
+                  : {}),
+              },
               graph,
               configs,
               sourceKinds,
+              graph,
             ),
         },
         IdentityOutboxRelay,

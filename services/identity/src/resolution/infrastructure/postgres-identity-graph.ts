@@ -35,6 +35,12 @@ import {
   type MergeRecord,
 } from '../application/identity-read-model.port';
 import {
+  type GraphSwap,
+  type RebuiltProfile,
+  type SwapResult,
+} from '../application/verify-rebuild.use-case';
+import { randomBytes } from 'node:crypto';
+import {
   profileMergedJson,
   profileSplitJson,
   PROFILE_MERGED_SCHEMA,
@@ -69,13 +75,18 @@ export function advisoryLockKeys(
   workspaceId: string,
   identifierKeys: readonly IdentifierKey[],
 ): string[] {
-  const workspace = BigInt(createHash('sha256').update(workspaceId).digest().readInt32BE(0)) << 32n;
+  const workspace = workspaceLockBase(workspaceId);
   const buckets = new Set<number>();
   for (const key of identifierKeys) buckets.add(fnv1a(key) % LOCK_BUCKETS);
   return [...buckets]
     .map((bucket) => workspace | BigInt(bucket))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map(String);
+}
+
+/** The high half of a workspace's lock keys (its 32-bit hash). */
+function workspaceLockBase(workspaceId: string): bigint {
+  return BigInt(createHash('sha256').update(workspaceId).digest().readInt32BE(0)) << 32n;
 }
 
 /** FNV-1a, 32 bits: a cheap, stable spread of identifier keys over the lock buckets. */
@@ -105,6 +116,7 @@ interface SnapshotRow {
  */
 export class PostgresIdentityGraph
   implements
+    GraphSwap,
     IdentityGraphRepository,
     BatchIdentityGraphRepository,
     IdentityReadModel,
@@ -146,6 +158,140 @@ export class PostgresIdentityGraph
     return this.locked(workspaceId, keys, (manager) =>
       work(new PostgresSplitTransaction(manager, workspaceId, profileId, keys)),
     );
+  }
+
+  /**
+   * Replaces the workspace's identifiers and links by a rebuilt graph in one transaction holding
+   * every lock bucket of the workspace (resolution of the workspace waits meanwhile). Each
+   * rebuilt profile, oldest first, takes the live id of its oldest identifier that no other
+   * took; others get new ids. Live profiles left without a taker are merged into the rebuilt
+   * profile holding most of their identifiers (their ids keep resolving). Identifiers whose
+   * profile changed get identity_map rows (outbox). The merge ledger, conflicts, splits and
+   * separations are history and stay.
+   */
+  async replaceWorkspaceGraph(
+    workspaceId: string,
+    rebuilt: readonly RebuiltProfile[],
+  ): Promise<SwapResult> {
+    const ws = workspaceId;
+    const everyBucket = Array.from({ length: LOCK_BUCKETS }, (_, bucket) =>
+      String(workspaceLockBase(ws) | BigInt(bucket)),
+    ).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)', [
+        everyBucket,
+      ]);
+      const liveRows = await manager.query<{ key: string; profile_id: string }[]>(
+        `SELECT type || ':' || value AS key, profile_id FROM identity.identifiers
+         WHERE workspace_id = $1`,
+        [ws],
+      );
+      const liveOf = new Map(liveRows.map((r) => [r.key, r.profile_id]));
+      const oldestFirst = (a: { firstSeen: Evidence }, b: { firstSeen: Evidence }) =>
+        compareEvidence(a.firstSeen, b.firstSeen);
+      const profiles = rebuilt
+        .filter((p) => p.identifiers.length > 0)
+        .map((p) => ({ ...p, identifiers: [...p.identifiers].sort(oldestFirst) }))
+        .sort((a, b) => oldestFirst(a.identifiers[0]!, b.identifiers[0]!));
+      const taken = new Set<string>();
+      let kept = 0;
+      const assigned = profiles.map((p) => {
+        for (const entry of p.identifiers) {
+          const live = liveOf.get(`${entry.identifier.type}:${entry.identifier.value}`);
+          if (live !== undefined && !taken.has(live)) {
+            taken.add(live);
+            kept++;
+            return { ...p, id: live, created: false };
+          }
+        }
+        return { ...p, id: `prof_${randomBytes(12).toString('hex')}`, created: true };
+      });
+      // Where each live profile's identifiers went: the retired ones follow the majority.
+      const destinations = new Map<string, Map<string, number>>();
+      for (const p of assigned)
+        for (const entry of p.identifiers) {
+          const live = liveOf.get(`${entry.identifier.type}:${entry.identifier.value}`);
+          if (live === undefined || taken.has(live)) continue;
+          const counts = destinations.get(live) ?? new Map<string, number>();
+          counts.set(p.id, (counts.get(p.id) ?? 0) + 1);
+          destinations.set(live, counts);
+        }
+      const retired = [...destinations].map(([id, counts]) => ({
+        id,
+        survivor: [...counts].sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))[0]![0],
+      }));
+
+      await manager.query('DELETE FROM identity.links WHERE workspace_id = $1', [ws]);
+      await manager.query('DELETE FROM identity.identifiers WHERE workspace_id = $1', [ws]);
+      const created = assigned.filter((p) => p.created).map((p) => p.id);
+      if (created.length > 0)
+        await manager.query(
+          `INSERT INTO identity.profiles (workspace_id, id, version)
+           SELECT $1, id, 1 FROM unnest($2::text[]) AS t(id)`,
+          [ws, created],
+        );
+      await manager.query(
+        `UPDATE identity.profiles SET version = version + 1, updated_at = now()
+         WHERE workspace_id = $1 AND id = ANY($2::text[])`,
+        [ws, [...taken]],
+      );
+      if (retired.length > 0) {
+        const params = [ws, retired.map((r) => r.id), retired.map((r) => r.survivor)];
+        await manager.query(
+          `UPDATE identity.profiles p SET merged_into = m.s, merged_at = now(),
+             version = p.version + 1, updated_at = now()
+           FROM unnest($2::text[], $3::text[]) AS m(id, s)
+           WHERE p.workspace_id = $1 AND p.id = m.id`,
+          params,
+        );
+        await manager.query(
+          `UPDATE identity.profiles p SET merged_into = m.s
+           FROM unnest($2::text[], $3::text[]) AS m(id, s)
+           WHERE p.workspace_id = $1 AND p.merged_into = m.id`,
+          params,
+        );
+      }
+      const entries = assigned.flatMap((p) =>
+        p.identifiers.map((e) => ({ ...e, profileId: p.id })),
+      );
+      const inserted = await manager.query<
+        { type: string; value: string; profile_id: string; map_version: string }[]
+      >(
+        `INSERT INTO identity.identifiers (workspace_id, type, value, profile_id, first_seen,
+           first_seen_at, first_seen_message_id, map_version)
+         SELECT $1, t, v, p, f::jsonb, fa, fm, nextval('identity.identity_map_version')
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+           AS u(t, v, p, f, fa, fm)
+         RETURNING type, value, profile_id, map_version`,
+        [
+          ws,
+          entries.map((e) => e.identifier.type),
+          entries.map((e) => e.identifier.value),
+          entries.map((e) => e.profileId),
+          entries.map((e) => JSON.stringify(e.firstSeen)),
+          entries.map((e) => e.firstSeen.observedAt),
+          entries.map((e) => e.firstSeen.messageId),
+        ],
+      );
+      for (const p of assigned)
+        for (const link of p.links) await insertLink(manager, ws, p.id, link);
+      const moved: IdentityMapChange[] = inserted
+        .filter((r) => liveOf.get(`${r.type}:${r.value}`) !== r.profile_id)
+        .map((r) => ({
+          type: r.type,
+          value: r.value,
+          profileId: r.profile_id,
+          version: Number(r.map_version),
+        }));
+      if (moved.length > 0)
+        await insertOutbox(manager, ws, { kind: 'identity_map', payload: moved });
+      return {
+        profilesKept: kept,
+        profilesCreated: created.length,
+        profilesRetired: retired.length,
+        identifiersMoved: moved.length,
+      };
+    });
   }
 
   /**

@@ -56,6 +56,8 @@ const splitBody = z.object({
 
 const rebuildBody = z.object({
   maxEvents: z.number().int().min(1).max(1_000_000).optional(),
+  source: z.enum(['stream', 'clickhouse']).optional(),
+  swap: z.boolean().optional(),
 });
 
 /**
@@ -199,9 +201,11 @@ export class IdentityController {
   @RequireScopes('identity:write')
   @ApiOkResponse({
     description:
-      '{ equal, messages, events, truncated, live, rebuilt, onlyLive, onlyRebuilt }: the ' +
-      "workspace's accepted events replayed into a scratch graph and compared with the live " +
-      'one (the live graph is not replaced). API observations and splits are not in the log.',
+      '{ equal, messages, events, truncated, live, rebuilt, onlyLive, onlyRebuilt, swapped? }: ' +
+      "the workspace's accepted events (source stream = EVENTS, clickhouse = the events " +
+      'history) replayed into a scratch graph and compared with the live one; with swap: true ' +
+      'a complete replay that differs replaces the live graph (ids kept where possible). API ' +
+      'observations and splits are not in the history.',
   })
   @ApiBadRequestResponse({ description: 'invalid body' })
   async rebuildGraph(
@@ -212,6 +216,8 @@ export class IdentityController {
     return this.rebuild.execute({
       workspaceId: tenant.workspaceId,
       maxEvents: input.maxEvents ?? 100_000,
+      ...(input.source ? { source: input.source } : {}),
+      ...(input.swap !== undefined ? { swap: input.swap } : {}),
     });
   }
 }
