@@ -82,3 +82,23 @@ test('a failing run is retried caller by caller: only the poison caller fails', 
     ['fulfilled', 'rejected', 'fulfilled'],
   );
 });
+
+test('overlapping runs enter their ordered step one after the other, in submission order', async () => {
+  const log: string[] = [];
+  const coalescer = new MicroBatchCoalescer<string, string>(
+    async (_key, items, turn) => {
+      const name = items.join('');
+      log.push(`prepare ${name}`);
+      await turn.ready();
+      log.push(`lock ${name}`);
+      // The first run holds its "locks" a while before passing its turn.
+      if (name === 'a') for (let i = 0; i < 5; i++) await tick();
+      turn.pass();
+      return items;
+    },
+    { maxItems: 1, maxParallel: 2 },
+  );
+  await Promise.all([coalescer.submit('ws', ['a']), coalescer.submit('ws', ['b'])]);
+  assert.deepEqual(log, ['prepare a', 'prepare b', 'lock a', 'lock b']);
+  assert.ok(log.indexOf('lock b') > log.indexOf('lock a'));
+});

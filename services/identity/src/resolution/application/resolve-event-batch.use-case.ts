@@ -20,6 +20,11 @@ export interface ResolveEventBatchCommand {
   readonly workspaceId: string;
   /** In order; all of `workspaceId`. */
   readonly events: readonly IdentityEventInput[];
+  /**
+   * Overlapping runs of a workspace (ADR 0040): awaited before taking the locks, and told once
+   * they are held (or the run failed), so runs take their locks, and so resolve, in order.
+   */
+  readonly turn?: { ready(): Promise<void>; pass(): void };
 }
 
 export interface ResolvedEventResult extends BatchItemResult {
@@ -67,9 +72,11 @@ export class ResolveEventBatchUseCase {
       rejected.push(extraction.rejected);
     }
     const keys = batchLookupKeys(observations);
+    await command.turn?.ready();
     for (let attempt = 1; ; attempt++) {
       try {
         const resolution = await this.graph.withBatchLocks(workspaceId, keys, async (tx) => {
+          command.turn?.pass();
           const snapshot = await tx.loadLockedSnapshot(keys);
           const resolved = resolveBatch(observations, snapshot, config, this.ids);
           await tx.applyBatch(resolved.changes);
@@ -81,7 +88,10 @@ export class ResolveEventBatchUseCase {
           attempts: attempt,
         };
       } catch (error) {
-        if (!(error instanceof GraphChangedError) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!(error instanceof GraphChangedError) || attempt >= MAX_ATTEMPTS) {
+          command.turn?.pass();
+          throw error;
+        }
       }
     }
   }

@@ -41,7 +41,9 @@ export const MAX_EVENTS_PER_RESOLUTION = 4000;
  *
  * Throughput (ADR 0040): the messages in flight of one workspace are coalesced
  * (`MicroBatchCoalescer`) and resolved together, in arrival order, in one transaction
- * (`ResolveEventBatchUseCase`); two runs per workspace may overlap (the second prepares while the first commits), and callers get their results in submission order, so the resolved batches of a
+ * (`ResolveEventBatchUseCase`); two runs per workspace may overlap (the second prepares while the first commits, then takes
+ * its locks after the first holds its own, so runs resolve in arrival order), and callers get
+ * their results in submission order, so the resolved batches of a
  * partition are published in the order their messages arrived.
  *
  * Idempotent under redelivery without an inbox, because:
@@ -64,10 +66,10 @@ export class AcceptedEventsConsumer {
     private readonly outbox: IdentityOutboxRelay,
   ) {
     this.coalescer = new MicroBatchCoalescer(
-      async (workspaceId, events) => {
+      async (workspaceId, events, turn) => {
         const stop = batchDuration.startTimer();
         try {
-          const { results } = await resolveBatch.execute({ workspaceId, events });
+          const { results } = await resolveBatch.execute({ workspaceId, events, turn });
           stop({ outcome: 'ok' });
           batchEvents.observe(events.length);
           const outcomes = new Map<string, number>();
