@@ -157,6 +157,8 @@ let firstAt;
 let firstCount = 0;
 let lastAt;
 let cpuAtFirst;
+/** Monotonic µs of the first resolved batch (the window to read a --cpu-prof profile in). */
+let windowStartUs;
 let servicePostgres;
 let done;
 const finished = new Promise((resolve) => (done = resolve));
@@ -170,6 +172,7 @@ void (async () => {
       firstAt = lastAt;
       firstCount = n;
       cpuAtFirst = cpuNow(servicePostgres);
+      windowStartUs = process.hrtime.bigint() / 1000n;
     }
     if (resolvedEvents >= events.length) done();
   }
@@ -183,6 +186,9 @@ servicePostgres = h.platform.infrastructure.services.find((s) => s.service === '
 const startedAt = performance.now();
 await finished;
 const cpuEnd = await cpuNow(servicePostgres);
+console.log(
+  `# drain window (µs, for profile-summary.mjs): ${windowStartUs} ${process.hrtime.bigint() / 1000n}`,
+);
 const cpu = cpuBetween(await cpuAtFirst, cpuEnd);
 const cpuTotal = cpu.node + cpu.postgres + cpu.nats;
 const drainSeconds = (lastAt - firstAt) / 1000;
