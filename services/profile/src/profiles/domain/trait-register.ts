@@ -41,7 +41,7 @@ const SOURCE_RANK: Readonly<Record<TraitSourceType, number>> = {
  * - a regular write (set or unset) beats any set-once write;
  * - among regular writes the latest event time wins (last write wins by EVENT time);
  * - among set-once writes the earliest event time wins (the first value ever seen);
- * - ties: source rank, then source id.
+ * - ties: source rank, then source id (then unset, then the greater value).
  */
 export function beats(a: TraitRegister, b: TraitRegister): boolean {
   const aOnce = a.setOnce === true;
@@ -52,7 +52,11 @@ export function beats(a: TraitRegister, b: TraitRegister): boolean {
   const rank = SOURCE_RANK[a.sourceType] - SOURCE_RANK[b.sourceType];
   if (rank !== 0) return rank > 0;
   const id = compareStrings(a.sourceId, b.sourceId);
-  return aOnce ? id < 0 : id > 0;
+  if (id !== 0) return aOnce ? id < 0 : id > 0;
+  // One source wrote the path twice at the same instant (`{plan: x, $set: {plan: y}}`): an
+  // unset wins, then the greater value, so that even this is independent of order.
+  if ((a.unset === true) !== (b.unset === true)) return a.unset === true;
+  return compareStrings(JSON.stringify(a.value ?? null), JSON.stringify(b.value ?? null)) > 0;
 }
 
 /** Applies a write to the registers (in place); returns whether it won. */
