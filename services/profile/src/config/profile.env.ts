@@ -8,7 +8,9 @@ export const profileEnv = {
     .min(1024)
     .max(50 * 1024 * 1024)
     .default(1024 * 1024)
-    .describe('largest note/document (title + body, UTF-8 bytes) accepted by the API; larger → 413'),
+    .describe(
+      'largest note/document (title + body, UTF-8 bytes) accepted by the API; larger → 413',
+    ),
 };
 
 export interface ProfileServiceConfig {

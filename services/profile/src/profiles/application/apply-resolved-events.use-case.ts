@@ -1,9 +1,5 @@
 import { applyFact } from '../domain/profile-state';
-import {
-  factFromEvent,
-  type ProfileFact,
-  type ResolvedEventInput,
-} from '../domain/profile-fact';
+import { factFromEvent, type ProfileFact, type ResolvedEventInput } from '../domain/profile-fact';
 import { lockCanonical, TouchedProfiles } from './projection-step';
 import {
   type DefinitionSource,

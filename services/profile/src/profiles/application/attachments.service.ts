@@ -73,7 +73,8 @@ export class AttachmentsService {
     profileId: string,
     input: { kind: NoteKind; title: string; body: string; author: string },
   ): Promise<Note> {
-    const sizeBytes = Buffer.byteLength(input.body, 'utf8') + Buffer.byteLength(input.title, 'utf8');
+    const sizeBytes =
+      Buffer.byteLength(input.body, 'utf8') + Buffer.byteLength(input.title, 'utf8');
     if (sizeBytes > this.maxNoteBytes)
       throw new DomainError(
         'too_large',
@@ -120,7 +121,9 @@ export class AttachmentsService {
   }
 
   async deleteNote(workspaceId: string, profileId: string, id: string): Promise<void> {
-    if (!(await this.repository.deleteNote(workspaceId, await this.live(workspaceId, profileId), id)))
+    if (
+      !(await this.repository.deleteNote(workspaceId, await this.live(workspaceId, profileId), id))
+    )
       throw notFound('note', id);
   }
 
@@ -142,7 +145,9 @@ export class AttachmentsService {
   }
 
   async deleteFile(workspaceId: string, profileId: string, id: string): Promise<void> {
-    if (!(await this.repository.deleteFile(workspaceId, await this.live(workspaceId, profileId), id)))
+    if (
+      !(await this.repository.deleteFile(workspaceId, await this.live(workspaceId, profileId), id))
+    )
       throw notFound('file', id);
   }
 }

@@ -43,7 +43,7 @@ export class DefineComputedTraitUseCase {
     if (!all.some((d) => d.key === definition.key))
       throw new DomainError('unavailable', 'profile.definition_not_visible', 'retry the backfill');
     let backfilled = 0;
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       const ids = await this.catalog.liveProfileIds(command.workspaceId, after, PAGE);
       if (ids.length === 0) break;
       after = ids[ids.length - 1] ?? after;

@@ -56,12 +56,14 @@ export class InMemoryProfileStore implements ProfileStore {
   ): Promise<T> {
     const live = this.workspace(workspaceId);
     // Copy-on-begin: the work mutates a copy that replaces the workspace only on success.
-    const tx: Workspace = !this.rollback ? live : {
-      profiles: new Map([...live.profiles].map(([id, p]) => [id, cloneProfile(p)])),
-      facts: new Map(live.facts),
-      inbox: new Set(live.inbox),
-      updates: [...live.updates],
-    };
+    const tx: Workspace = !this.rollback
+      ? live
+      : {
+          profiles: new Map([...live.profiles].map(([id, p]) => [id, cloneProfile(p)])),
+          facts: new Map(live.facts),
+          inbox: new Set(live.inbox),
+          updates: [...live.updates],
+        };
     const uow: ProfileUnitOfWork = {
       claimMessage: (consumer, messageId) => {
         const key = `${consumer}\u0000${messageId}`;

@@ -7,7 +7,12 @@ export interface ProfileReader {
   /** The live profile `id` answers with (itself, or the survivor it was merged into). */
   find(workspaceId: string, id: string): Promise<ProfileState | undefined>;
   /** Live profiles whose traits contain `filter`, by id after `after`. */
-  list(workspaceId: string, filter: JsonObject, after: string, limit: number): Promise<ProfileState[]>;
+  list(
+    workspaceId: string,
+    filter: JsonObject,
+    after: string,
+    limit: number,
+  ): Promise<ProfileState[]>;
 }
 
 /** Identifier → current profile id (identity's `identity_map`). */

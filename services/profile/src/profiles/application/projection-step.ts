@@ -24,7 +24,11 @@ export async function lockCanonical(
   let wanted = [...new Set(ids)].sort();
   for (let hop = 0; wanted.length > 0; hop++) {
     if (hop > MAX_ALIAS_HOPS)
-      throw new DomainError('conflict', 'profile.alias_loop', `alias chain too long at ${wanted[0]}`);
+      throw new DomainError(
+        'conflict',
+        'profile.alias_loop',
+        `alias chain too long at ${wanted[0]}`,
+      );
     const found = await uow.lock(wanted, { create: true });
     for (const id of wanted) loaded.set(id, found.get(id) ?? emptyProfile(id));
     wanted = [...found.values()]
@@ -75,7 +79,10 @@ export class TouchedProfiles {
   }
 
   /** Saves every touched profile and queues one ProfileUpdated (version + 1) per changed one. */
-  async commit(uow: ProfileUnitOfWork, extra: readonly ProfileState[] = []): Promise<ProfileUpdate[]> {
+  async commit(
+    uow: ProfileUnitOfWork,
+    extra: readonly ProfileState[] = [],
+  ): Promise<ProfileUpdate[]> {
     const updates: ProfileUpdate[] = [];
     const states: ProfileState[] = [];
     for (const { state, before, at } of this.touched.values()) {

@@ -13,7 +13,9 @@ import { SplitProfileUseCase } from './split-profile.use-case';
 export type IdentityLogMessage =
   | {
       readonly kind: 'resolved';
-      readonly events: readonly (ResolvedEventInput & { readonly profileId?: string | undefined })[];
+      readonly events: readonly (ResolvedEventInput & {
+        readonly profileId?: string | undefined;
+      })[];
     }
   | {
       readonly kind: 'merged';
@@ -91,7 +93,10 @@ export class VerifyRebuildUseCase {
     private readonly definitions: DefinitionSource,
   ) {}
 
-  async execute(command: { workspaceId: string; maxMessages: number }): Promise<VerifyRebuildResult> {
+  async execute(command: {
+    workspaceId: string;
+    maxMessages: number;
+  }): Promise<VerifyRebuildResult> {
     const { workspaceId } = command;
     const scratch = new InMemoryProfileStore(false);
     const applyEvents = new ApplyResolvedEventsUseCase(scratch, this.definitions);

@@ -147,8 +147,7 @@ export function builtinValues(state: BuiltinState): Record<string, Json> {
     page_views: state.pageViews,
     orders_count: state.ordersCount,
     total_revenue: netCents / 100,
-    avg_order_value:
-      state.ordersCount === 0 ? 0 : Math.round(netCents / state.ordersCount) / 100,
+    avg_order_value: state.ordersCount === 0 ? 0 : Math.round(netCents / state.ordersCount) / 100,
     last_order_at: state.lastOrderAt ?? null,
     channels: [...state.channels],
     devices: [...state.devices],

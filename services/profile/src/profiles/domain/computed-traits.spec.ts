@@ -20,8 +20,7 @@ import { type JsonObject } from './json';
 import { factFromEvent, type ProfileFact, type ResolvedEventInput } from './profile-fact';
 
 let n = 0;
-const at = (d: number, h = 0): string =>
-  new Date(Date.UTC(2025, 0, d, h)).toISOString();
+const at = (d: number, h = 0): string => new Date(Date.UTC(2025, 0, d, h)).toISOString();
 function fact(d: number, fields: Partial<ResolvedEventInput> & { type: string }): ProfileFact {
   return factFromEvent({ messageId: `m-${++n}`, timestamp: at(d), ...fields });
 }
@@ -58,10 +57,7 @@ test('orders count, total revenue (net of refunds), average order value, last or
     track(3, 'Order Completed', { order_id: 'o2', total: 50.2 }),
     track(2, 'Order Completed', {
       order_id: 'o3',
-      products: [
-        { price: 10, quantity: 2 },
-        { price: 0.05 },
-      ],
+      products: [{ price: 10, quantity: 2 }, { price: 0.05 }],
     }),
     track(4, 'Order Refunded', { order_id: 'o2', total: 50.2 }),
   ]);
@@ -107,7 +103,10 @@ test('channels and devices seen', () => {
 
 test('a merge joins built-in states exactly as if one profile had seen every fact', () => {
   const a = [track(1, 'Order Completed', { revenue: 10.01 }), fact(2, { type: 'page' })];
-  const b = [track(3, 'Order Completed', { revenue: 5 }), fact(4, { type: 'page', context: { sessionId: 'x' } })];
+  const b = [
+    track(3, 'Order Completed', { revenue: 5 }),
+    fact(4, { type: 'page', context: { sessionId: 'x' } }),
+  ];
   const joined = built(b);
   joinBuiltin(joined, built(a));
   assert.deepEqual(builtinValues(joined), builtinValues(built([...a, ...b])));
@@ -158,17 +157,33 @@ test('windowed custom traits slide with the clock (daily buckets evaluated when 
   assert.equal(customValue(state, def, new Date(at(3, 12))), 50.5, 'days 2 and 3');
   assert.equal(customValue(state, def, new Date(at(4, 12))), 20, 'day 3 only');
   assert.equal(customValue(state, def, new Date(at(9))), 0, 'nothing in the window');
-  assert.deepEqual(Object.keys(state.days ?? {}).sort(), ['2025-01-02', '2025-01-03'], 'day 1 pruned');
+  assert.deepEqual(
+    Object.keys(state.days ?? {}).sort(),
+    ['2025-01-02', '2025-01-03'],
+    'day 1 pruned',
+  );
   const a = custom(def, orders.slice(0, 2));
   joinCustom(a, custom(def, orders.slice(2)), def);
   assert.deepEqual(a, custom(def, orders), 'a merge equals seeing every fact');
 });
 
 test('definitions are validated', () => {
-  const ok: CustomTraitDefinition = { key: 'ltv_90d', aggregation: 'sum', event: 'Order Completed', property: 'total', windowDays: 90 };
+  const ok: CustomTraitDefinition = {
+    key: 'ltv_90d',
+    aggregation: 'sum',
+    event: 'Order Completed',
+    property: 'total',
+    windowDays: 90,
+  };
   assert.equal(validateDefinition(ok, []), ok);
   assert.throws(() => validateDefinition({ ...ok, key: 'Bad Key' }, []), /key/);
-  assert.throws(() => validateDefinition({ ...ok, key: 'orders_count' }, ['orders_count']), /built-in/);
-  assert.throws(() => validateDefinition({ key: 'x', aggregation: 'sum', event: 'E' }, []), /property/);
+  assert.throws(
+    () => validateDefinition({ ...ok, key: 'orders_count' }, ['orders_count']),
+    /built-in/,
+  );
+  assert.throws(
+    () => validateDefinition({ key: 'x', aggregation: 'sum', event: 'E' }, []),
+    /property/,
+  );
   assert.throws(() => validateDefinition({ ...ok, windowDays: 0 }, []), /windowDays/);
 });

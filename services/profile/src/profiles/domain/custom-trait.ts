@@ -2,7 +2,15 @@ import { DomainError } from '@cdp/contracts';
 import { compareStrings, valueAt, type Json } from './json';
 import { type ProfileFact } from './profile-fact';
 
-export const AGGREGATIONS = ['count', 'sum', 'min', 'max', 'first', 'last', 'unique_count'] as const;
+export const AGGREGATIONS = [
+  'count',
+  'sum',
+  'min',
+  'max',
+  'first',
+  'last',
+  'unique_count',
+] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
 /**
@@ -112,8 +120,10 @@ function joinAggregate(into: Aggregate, from: Aggregate): void {
   into.count += from.count;
   if (from.sumMicros !== undefined)
     into.sumMicros = (BigInt(into.sumMicros ?? '0') + BigInt(from.sumMicros)).toString();
-  if (from.min !== undefined) into.min = into.min === undefined ? from.min : Math.min(into.min, from.min);
-  if (from.max !== undefined) into.max = into.max === undefined ? from.max : Math.max(into.max, from.max);
+  if (from.min !== undefined)
+    into.min = into.min === undefined ? from.min : Math.min(into.min, from.min);
+  if (from.max !== undefined)
+    into.max = into.max === undefined ? from.max : Math.max(into.max, from.max);
   if (from.first && (!into.first || laterThan(into.first, from.first))) into.first = from.first;
   if (from.last && (!into.last || laterThan(from.last, into.last))) into.last = from.last;
   for (const u of from.uniques ?? []) insertUnique((into.uniques ??= []), u);
@@ -128,7 +138,9 @@ function dayOf(at: string): string {
 }
 
 function shiftDay(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
 }
 
 /**

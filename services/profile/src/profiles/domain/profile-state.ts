@@ -118,7 +118,8 @@ export function eventDrivenComputed(
   const values = builtinValues(state.builtin);
   const epoch = new Date(0);
   for (const def of definitions)
-    if (def.windowDays === undefined) values[def.key] = customValue(state.custom[def.key], def, epoch);
+    if (def.windowDays === undefined)
+      values[def.key] = customValue(state.custom[def.key], def, epoch);
   return values;
 }
 

@@ -38,12 +38,18 @@ test('last write wins by EVENT time: a late event does not overwrite a newer val
 
 test('set-once keeps the first value ever seen, in event time, and never beats a plain set', () => {
   assert.deepEqual(
-    traitsOf([{ $set_once: { source: 'ad' } }, event(3)], [{ $set_once: { source: 'seo' } }, event(1)]),
+    traitsOf(
+      [{ $set_once: { source: 'ad' } }, event(3)],
+      [{ $set_once: { source: 'seo' } }, event(1)],
+    ),
     { source: 'seo' },
     'the earlier set-once wins even when it arrives later',
   );
   assert.deepEqual(
-    traitsOf([{ $set_once: { source: 'seo' } }, event(1)], [{ $set_once: { source: 'ad' } }, event(3)]),
+    traitsOf(
+      [{ $set_once: { source: 'seo' } }, event(1)],
+      [{ $set_once: { source: 'ad' } }, event(3)],
+    ),
     { source: 'seo' },
     'a later set-once does not replace',
   );
@@ -66,10 +72,9 @@ test('unset leaves a tombstone: an older late set cannot resurrect the value, a 
     {},
     'the late day-2 set is older than the unset',
   );
-  assert.deepEqual(
-    traitsOf([{ $unset: ['phone'] }, event(3)], [{ phone: '+2' }, event(4)]),
-    { phone: '+2' },
-  );
+  assert.deepEqual(traitsOf([{ $unset: ['phone'] }, event(3)], [{ phone: '+2' }, event(4)]), {
+    phone: '+2',
+  });
   assert.deepEqual(
     traitsOf([{ phone: '+1' }, event(1)], [{ phone: null }, event(2)]),
     {},
@@ -87,7 +92,10 @@ test('nested objects merge leaf by leaf; each leaf has its own event-time preced
     address: { city: 'Kazan', street: 'Tverskaya 1', zip: '354000' },
   });
   assert.deepEqual(
-    traitsOf([{ address: { city: 'Kazan', zip: '1' } }, event(1)], [{ $unset: ['address.zip'] }, event(2)]),
+    traitsOf(
+      [{ address: { city: 'Kazan', zip: '1' } }, event(1)],
+      [{ $unset: ['address.zip'] }, event(2)],
+    ),
     { address: { city: 'Kazan' } },
     'a nested unset by dotted path',
   );
@@ -106,7 +114,11 @@ test('nested objects merge leaf by leaf; each leaf has its own event-time preced
     { address: { city: 'Kazan' } },
     'a newer object replaces an older scalar',
   );
-  assert.deepEqual(traitsOf([{ tags: ['a', 'b'] }, event(1)]), { tags: ['a', 'b'] }, 'arrays are leaves');
+  assert.deepEqual(
+    traitsOf([{ tags: ['a', 'b'] }, event(1)]),
+    { tags: ['a', 'b'] },
+    'arrays are leaves',
+  );
 });
 
 test('equal event times: manual beats CRM beats event, then the source id decides', () => {
@@ -142,7 +154,10 @@ test('a CRM echo carries provenance crm with the contact id; context.traits coun
     event: 'Viewed',
     context: { traits: { email: 'A@B.example' } },
   });
-  assert.deepEqual(track.writes.map((w) => [w.path, w.value]), [['email', 'A@B.example']]);
+  assert.deepEqual(
+    track.writes.map((w) => [w.path, w.value]),
+    [['email', 'A@B.example']],
+  );
   const group = factFromEvent({
     type: 'group',
     messageId: 'g-1',

@@ -158,9 +158,11 @@ export function provenanceOf(
     if (best === undefined || compareStrings(register.observedAt, best.observedAt) > 0)
       best = register;
   }
-  return best && {
-    sourceType: best.sourceType,
-    sourceId: best.sourceId,
-    observedAt: best.observedAt,
-  };
+  return (
+    best && {
+      sourceType: best.sourceType,
+      sourceId: best.sourceId,
+      observedAt: best.observedAt,
+    }
+  );
 }

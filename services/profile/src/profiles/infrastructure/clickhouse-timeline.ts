@@ -19,6 +19,26 @@ interface EventRow {
   raw: string;
 }
 
+/**
+ * `identity_map` and `events` belong to identity and ingestion, which create them (in
+ * microservices mode possibly after this service started): until they exist there is nothing to
+ * find, which is an empty answer, not an error.
+ */
+function isUnknownTable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { type, code, message } = error as { type?: unknown; code?: unknown; message?: unknown };
+  return type === 'UNKNOWN_TABLE' || String(code) === '60' || /UNKNOWN_TABLE/.test(String(message));
+}
+
+async function orEmpty<T>(query: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await query();
+  } catch (error) {
+    if (isUnknownTable(error)) return [];
+    throw error;
+  }
+}
+
 /** ClickHouse DateTime64(3) text ('2025-01-01 10:00:00.000') → ISO-8601. */
 function iso(text: string): string {
   return `${text.replace(' ', 'T')}Z`;
@@ -39,15 +59,17 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
   constructor(private readonly clickhouse: ClickHouseClient) {}
 
   async profileOf(workspaceId: string, type: string, value: string): Promise<string | undefined> {
-    const result = await this.clickhouse.query({
-      query: `SELECT argMax(profile_id, version) AS profile FROM identity_map
+    const [row] = await orEmpty(async () => {
+      const result = await this.clickhouse.query({
+        query: `SELECT argMax(profile_id, version) AS profile FROM identity_map
               WHERE workspace_id = {ws:String} AND identifier_type = {type:String}
                 AND identifier_value = {value:String}
               GROUP BY identifier_type, identifier_value`,
-      query_params: { ws: workspaceId, type, value },
-      format: 'JSONEachRow',
+        query_params: { ws: workspaceId, type, value },
+        format: 'JSONEachRow',
+      });
+      return result.json<{ profile: string }>();
     });
-    const [row] = await result.json<{ profile: string }>();
     return row?.profile;
   }
 
@@ -59,7 +81,7 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
     };
     const filters: string[] = [];
     if (query.event !== undefined) {
-      filters.push('(event = {event:String} OR (event = \'\' AND type = {event:String}))');
+      filters.push("(event = {event:String} OR (event = '' AND type = {event:String}))");
       params['event'] = query.event;
     }
     if (query.from !== undefined) {
@@ -77,8 +99,9 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
       params['cursorAt'] = chTime(query.cursor.at);
       params['cursorId'] = query.cursor.messageId;
     }
-    const result = await this.clickhouse.query({
-      query: `
+    const rows = await orEmpty(async () => {
+      const result = await this.clickhouse.query({
+        query: `
         WITH ids AS (
           SELECT identifier_type AS t, identifier_value AS v FROM identity_map
           WHERE workspace_id = {ws:String} AND identifier_type IN ('anonymous_id', 'user_id')
@@ -95,10 +118,11 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
         ORDER BY timestamp DESC, message_id DESC
         LIMIT 1 BY message_id
         LIMIT {limit:UInt32}`,
-      query_params: params,
-      format: 'JSONEachRow',
+        query_params: params,
+        format: 'JSONEachRow',
+      });
+      return result.json<EventRow>();
     });
-    const rows = await result.json<EventRow>();
     const page = rows.slice(0, query.limit);
     const data: TimelineEvent[] = page.map((row) => {
       let raw: Record<string, unknown> = {};

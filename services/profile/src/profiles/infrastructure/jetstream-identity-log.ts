@@ -20,10 +20,18 @@ import { stateFromRow } from './postgres-profile-store';
 
 const FETCH = { max_messages: 256, expires: 1000 };
 
+interface RawMessage {
+  readonly seq: number;
+  readonly body: unknown;
+  readonly workspace: string | undefined;
+}
+
 /**
- * Replays a workspace's resolved events, merges and splits from the `IDENTITY` stream with an
- * ordered (ephemeral, in-order) consumer filtered on the workspace's subjects. Invalid messages
- * are skipped, as the live consumers dead-letter them.
+ * Replays a workspace's resolved events, merges and splits from the `IDENTITY` stream in stream
+ * order. NATS before 2.10 gives a consumer one filter subject, so three ordered (ephemeral,
+ * in-order) consumers read the three subject families and are interleaved by stream sequence:
+ * merges and splits (few) are read first, then the resolved batches are streamed. Invalid
+ * messages are skipped, as the live consumers dead-letter them.
  */
 export class JetStreamIdentityLog implements IdentityLog {
   constructor(
@@ -31,24 +39,11 @@ export class JetStreamIdentityLog implements IdentityLog {
     private readonly namespace: Namespace,
   ) {}
 
-  async replay(
-    workspaceId: string,
-    onMessage: (message: IdentityLogMessage) => Promise<void>,
-    maxMessages: number,
-  ): Promise<{ messages: number; truncated: boolean }> {
+  private async *read(filter: string): AsyncGenerator<RawMessage> {
     const consumer = await jetstream(this.nats).consumers.get(
       this.namespace.stream(STREAMS.identity.name),
-      {
-        filter_subjects: [
-          `${eventSubject(SUBJECTS.eventResolved, workspaceId)}.>`,
-          eventSubject(SUBJECTS.profileMerged, workspaceId),
-          eventSubject(SUBJECTS.profileSplit, workspaceId),
-        ].map((s) => this.namespace.subject(s)),
-      },
+      { filter_subjects: this.namespace.subject(filter) },
     );
-    const resolvedPrefix = this.namespace.subject(SUBJECTS.eventResolved);
-    const mergedPrefix = this.namespace.subject(SUBJECTS.profileMerged);
-    let messages = 0;
     try {
       for (;;) {
         let pending = 0;
@@ -56,46 +51,86 @@ export class JetStreamIdentityLog implements IdentityLog {
         for await (const message of await consumer.fetch(FETCH)) {
           fetched++;
           pending = message.info.pending;
-          messages++;
-          const body: unknown = message.json();
-          const workspace = message.headers?.get(HEADERS.workspace) ?? undefined;
-          if (message.subject.startsWith(resolvedPrefix)) {
-            const batch = parseResolvedBatch(body, workspace);
-            if (batch.ok) await onMessage({ kind: 'resolved', events: batch.items });
-          } else if (message.subject.startsWith(mergedPrefix)) {
-            const merged = profileMergedSchema.safeParse(body);
-            if (merged.success) {
-              const times = (merged.data.evidence ?? [])
-                .map((e) => e.observedAt)
-                .filter((t): t is string => t !== undefined)
-                .map((t) => new Date(t).toISOString())
-                .sort();
-              await onMessage({
-                kind: 'merged',
-                messageId: `merge:${merged.data.mergeId}`,
-                survivingProfileId: merged.data.survivingProfileId,
-                mergedProfileIds: merged.data.mergedProfileIds,
-                at: times.at(-1) ?? new Date(0).toISOString(),
-              });
-            }
-          } else {
-            const split = profileSplitSchema.safeParse(body);
-            if (split.success)
-              await onMessage({
-                kind: 'split',
-                messageId: `split:${split.data.splitId}`,
-                sourceProfileId: split.data.sourceProfileId,
-                parts: split.data.parts,
-              });
-          }
-          if (messages >= maxMessages) return { messages, truncated: pending > 0 };
+          yield {
+            seq: message.seq,
+            body: message.json(),
+            workspace: message.headers?.get(HEADERS.workspace) ?? undefined,
+          };
         }
-        if (fetched === 0 || pending === 0) break;
+        if (fetched === 0 || pending === 0) return;
       }
-      return { messages, truncated: false };
     } finally {
       await consumer.delete().catch(() => undefined);
     }
+  }
+
+  private async changes(
+    workspaceId: string,
+  ): Promise<{ seq: number; message: IdentityLogMessage }[]> {
+    const changes: { seq: number; message: IdentityLogMessage }[] = [];
+    for await (const raw of this.read(eventSubject(SUBJECTS.profileMerged, workspaceId))) {
+      const merged = profileMergedSchema.safeParse(raw.body);
+      if (!merged.success) continue;
+      const times = (merged.data.evidence ?? [])
+        .map((e) => e.observedAt)
+        .filter((t): t is string => t !== undefined)
+        .map((t) => new Date(t).toISOString())
+        .sort();
+      changes.push({
+        seq: raw.seq,
+        message: {
+          kind: 'merged',
+          messageId: `merge:${merged.data.mergeId}`,
+          survivingProfileId: merged.data.survivingProfileId,
+          mergedProfileIds: merged.data.mergedProfileIds,
+          at: times.at(-1) ?? new Date(0).toISOString(),
+        },
+      });
+    }
+    for await (const raw of this.read(eventSubject(SUBJECTS.profileSplit, workspaceId))) {
+      const split = profileSplitSchema.safeParse(raw.body);
+      if (!split.success) continue;
+      changes.push({
+        seq: raw.seq,
+        message: {
+          kind: 'split',
+          messageId: `split:${split.data.splitId}`,
+          sourceProfileId: split.data.sourceProfileId,
+          parts: split.data.parts,
+        },
+      });
+    }
+    return changes.sort((a, b) => a.seq - b.seq);
+  }
+
+  async replay(
+    workspaceId: string,
+    onMessage: (message: IdentityLogMessage) => Promise<void>,
+    maxMessages: number,
+  ): Promise<{ messages: number; truncated: boolean }> {
+    const changes = await this.changes(workspaceId);
+    let next = 0;
+    let messages = 0;
+    const emit = async (message: IdentityLogMessage): Promise<boolean> => {
+      if (messages >= maxMessages) return false;
+      messages++;
+      await onMessage(message);
+      return true;
+    };
+    /** Emits the merges and splits stored before `seq`. */
+    const changesBefore = async (seq: number): Promise<boolean> => {
+      for (let c = changes[next]; c !== undefined && c.seq < seq; c = changes[++next])
+        if (!(await emit(c.message))) return false;
+      return true;
+    };
+    for await (const raw of this.read(`${eventSubject(SUBJECTS.eventResolved, workspaceId)}.>`)) {
+      if (!(await changesBefore(raw.seq))) return { messages, truncated: true };
+      const batch = parseResolvedBatch(raw.body, raw.workspace);
+      if (batch.ok && !(await emit({ kind: 'resolved', events: batch.items })))
+        return { messages, truncated: true };
+    }
+    if (!(await changesBefore(Number.POSITIVE_INFINITY))) return { messages, truncated: true };
+    return { messages, truncated: false };
   }
 }
 

@@ -123,15 +123,19 @@ export class PostgresAttachments implements AttachmentRepository {
   }
 
   async deleteNote(workspaceId: string, profileId: string, id: string): Promise<boolean> {
-    const rows = await this.postgres.query<unknown[]>(
+    // TypeORM answers a DELETE with [rows, affected row count].
+    const [, deleted] = await this.postgres.query<[unknown[], number]>(
       `DELETE FROM profile.notes WHERE workspace_id = $1 AND profile_id = $2 AND id = $3
        RETURNING id`,
       [workspaceId, profileId, id],
     );
-    return rows.length > 0;
+    return deleted > 0;
   }
 
-  async addFile(workspaceId: string, input: Omit<FileReference, 'createdAt'>): Promise<FileReference> {
+  async addFile(
+    workspaceId: string,
+    input: Omit<FileReference, 'createdAt'>,
+  ): Promise<FileReference> {
     const [row] = await this.postgres.query<FileRow[]>(
       `INSERT INTO profile.files
          (workspace_id, id, profile_id, name, url, content_type, size_bytes, checksum, author)
@@ -162,11 +166,12 @@ export class PostgresAttachments implements AttachmentRepository {
   }
 
   async deleteFile(workspaceId: string, profileId: string, id: string): Promise<boolean> {
-    const rows = await this.postgres.query<unknown[]>(
+    // TypeORM answers a DELETE with [rows, affected row count].
+    const [, deleted] = await this.postgres.query<[unknown[], number]>(
       `DELETE FROM profile.files WHERE workspace_id = $1 AND profile_id = $2 AND id = $3
        RETURNING id`,
       [workspaceId, profileId, id],
     );
-    return rows.length > 0;
+    return deleted > 0;
   }
 }

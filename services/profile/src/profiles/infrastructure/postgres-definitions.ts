@@ -50,12 +50,18 @@ export class PostgresDefinitions implements DefinitionSource {
   }
 
   async remove(workspaceId: string, key: string): Promise<void> {
-    const [, count] = await this.postgres.query<[unknown[], number]>(
-      `DELETE FROM profile.computed_trait_definitions WHERE workspace_id = $1 AND key = $2`,
+    // TypeORM answers a DELETE with [rows, affected row count].
+    const [, deleted] = await this.postgres.query<[unknown[], number]>(
+      `DELETE FROM profile.computed_trait_definitions WHERE workspace_id = $1 AND key = $2
+       RETURNING key`,
       [workspaceId, key],
     );
     this.cache.delete(workspaceId);
-    if (count === 0)
-      throw new DomainError('not_found', 'profile.definition_not_found', `no computed trait "${key}"`);
+    if (deleted === 0)
+      throw new DomainError(
+        'not_found',
+        'profile.definition_not_found',
+        `no computed trait "${key}"`,
+      );
   }
 }

@@ -8,11 +8,7 @@ import {
 import { type ProfileFact } from '../domain/profile-fact';
 import { emptyProfile, type ProfileState } from '../domain/profile-state';
 import { materialize } from '../domain/trait-register';
-import {
-  profileUpdatedJson,
-  profileUpdatedMessageId,
-  profileUpdatedSubject,
-} from './profile-wire';
+import { profileUpdatedJson, profileUpdatedMessageId, profileUpdatedSubject } from './profile-wire';
 
 /** The `state` column: everything of ProfileState but its id, version and alias. */
 type StoredState = Pick<ProfileState, 'registers' | 'builtin' | 'custom'>;

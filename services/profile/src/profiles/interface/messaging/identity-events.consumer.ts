@@ -74,7 +74,8 @@ export class IdentityEventsConsumer {
   @EventPattern(`${SUBJECTS.profileMerged}.>`, { ...PROFILE_CONSUMERS.merged })
   async onMerged(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const parsed = profileMergedSchema.safeParse(payload);
-    if (!parsed.success) throw new NonRetryableError(`invalid ProfileMerged ${describeIssue(parsed.error)}`);
+    if (!parsed.success)
+      throw new NonRetryableError(`invalid ProfileMerged ${describeIssue(parsed.error)}`);
     const workspaceId = workspaceOf(ctx);
     const observed = (parsed.data.evidence ?? [])
       .map((e) => e.observedAt)
@@ -96,7 +97,8 @@ export class IdentityEventsConsumer {
   @EventPattern(`${SUBJECTS.profileSplit}.>`, { ...PROFILE_CONSUMERS.split })
   async onSplit(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const parsed = profileSplitSchema.safeParse(payload);
-    if (!parsed.success) throw new NonRetryableError(`invalid ProfileSplit ${describeIssue(parsed.error)}`);
+    if (!parsed.success)
+      throw new NonRetryableError(`invalid ProfileSplit ${describeIssue(parsed.error)}`);
     const workspaceId = workspaceOf(ctx);
     await timed('split', () =>
       this.split.execute({
