@@ -15,7 +15,8 @@ interface EventRow {
   anonymous_id: string;
   user_id: string;
   source_id: string;
-  timestamp: string;
+  /** Not `timestamp`: a SELECT alias would shadow the column in WHERE. */
+  event_time: string;
   raw: string;
 }
 
@@ -109,7 +110,7 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
           HAVING argMax(profile_id, version) = {profile:String}
         )
         SELECT message_id, type, event, name, anonymous_id, user_id, source_id,
-               toString(timestamp) AS timestamp, raw
+               toString(timestamp) AS event_time, raw
         FROM events
         WHERE workspace_id = {ws:String}
           AND (anonymous_id IN (SELECT v FROM ids WHERE t = 'anonymous_id')
@@ -140,7 +141,7 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
         ...(row.anonymous_id ? { anonymousId: row.anonymous_id } : {}),
         ...(row.user_id ? { userId: row.user_id } : {}),
         sourceId: row.source_id,
-        timestamp: iso(row.timestamp),
+        timestamp: iso(row.event_time),
       };
     });
     const last = page.at(-1);
@@ -148,7 +149,7 @@ export class ClickHouseTimeline implements TimelineReader, IdentifierLookup {
       data,
       next:
         rows.length > query.limit && last
-          ? { at: iso(last.timestamp), messageId: last.message_id }
+          ? { at: iso(last.event_time), messageId: last.message_id }
           : undefined,
     };
   }
