@@ -50,13 +50,13 @@ export class ProfileModule {
     const store = new PostgresProfileStore(infrastructure.postgres);
     const definitions = new PostgresDefinitions(infrastructure.postgres);
     const reader = new PostgresProfileReader(infrastructure.postgres);
+    const api = config.PROFILE_ROLES.includes('api');
+    const projector = config.PROFILE_ROLES.includes('projector');
     return {
       module: ProfileModule,
       controllers: [
-        IdentityEventsConsumer,
-        ProfilesController,
-        AttachmentsController,
-        ComputedTraitsController,
+        ...(projector ? [IdentityEventsConsumer] : []),
+        ...(api ? [ProfilesController, AttachmentsController, ComputedTraitsController] : []),
       ],
       providers: [
         ...infrastructureProviders(infrastructure),
@@ -106,6 +106,8 @@ export class ProfileModule {
               definitions,
             ),
         },
+        // API edits (PATCH, computed-trait backfills) write to the outbox too; an API-only process
+        // relays them itself rather than waiting for a projector to poll.
         ProfileOutboxRelay,
         { provide: UPDATE_NOTIFIER, useExisting: ProfileOutboxRelay },
       ],

@@ -174,7 +174,7 @@ test('order-independent and idempotent for any writes (property)', () => {
     path,
     kind: fc.constantFrom('set', 'setOnce', 'unset'),
     day: fc.integer({ min: 1, max: 9 }),
-    source: fc.constantFrom('event', 'crm', 'manual') as fc.Arbitrary<'event' | 'crm' | 'manual'>,
+    source: fc.constantFrom<'event' | 'crm' | 'manual'>('event', 'crm', 'manual'),
     id: fc.constantFrom('m1', 'm2', 'm3'),
     value: fc.oneof(fc.integer(), fc.string(), fc.constant<Json>([1, 2])),
   });

@@ -39,7 +39,7 @@ export function stateFromRow(row: ProfileRow): ProfileState | undefined {
 
 /**
  * The profile projection in Postgres schema `profile`. Every method of a unit of work is one
- * set-based statement (arrays through `unnest`), so a batch of N events costs a handful of round
+ * set-based statement (rows as one JSON document through `jsonb_to_recordset`), so a batch of N events costs a handful of round
  * trips, not N.
  */
 export class PostgresProfileStore implements ProfileStore {
@@ -73,18 +73,19 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
   ): Promise<Map<string, ProfileState>> {
     const sorted = [...new Set(ids)].sort();
     if (sorted.length === 0) return new Map();
-    if (options.create)
+    let rows = await this.selectForUpdate(sorted);
+    const missing = options.create ? sorted.filter((id) => !rows.some((r) => r.id === id)) : [];
+    if (missing.length > 0) {
+      // Reserve the missing rows first so that two transactions creating the same profile
+      // serialise on its row lock (the rows locked above stay locked).
       await this.manager.query(
         `INSERT INTO profile.profiles (workspace_id, id, state)
          SELECT $1, id, '${RESERVED}'::jsonb FROM unnest($2::text[]) AS t(id)
          ON CONFLICT DO NOTHING`,
-        [this.workspaceId, sorted],
+        [this.workspaceId, missing],
       );
-    const rows = await this.manager.query<ProfileRow[]>(
-      `SELECT id, version, merged_into, state FROM profile.profiles
-       WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
-      [this.workspaceId, sorted],
-    );
+      rows = [...rows, ...(await this.selectForUpdate(missing))];
+    }
     const found = new Map<string, ProfileState>();
     for (const row of rows) {
       const state = stateFromRow(row);
@@ -93,21 +94,32 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
     return found;
   }
 
+  private selectForUpdate(sorted: readonly string[]): Promise<ProfileRow[]> {
+    return this.manager.query<ProfileRow[]>(
+      `SELECT id, version, merged_into, state FROM profile.profiles
+       WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+      [this.workspaceId, sorted],
+    );
+  }
+
   async claimFacts(facts: readonly OwnedFact[]): Promise<Set<string>> {
     if (facts.length === 0) return new Set();
     const rows = await this.manager.query<{ message_id: string }[]>(
       `INSERT INTO profile.facts (workspace_id, message_id, profile_id, kind, at, fact)
        SELECT $1, m, p, k, a, f
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
-         AS t(m, p, k, a, f)
+       FROM jsonb_to_recordset($2::jsonb) AS t(m text, p text, k text, a timestamptz, f jsonb)
        ON CONFLICT DO NOTHING RETURNING message_id`,
       [
         this.workspaceId,
-        facts.map((f) => f.fact.messageId),
-        facts.map((f) => f.profileId),
-        facts.map((f) => f.fact.kind),
-        facts.map((f) => f.fact.at),
-        facts.map((f) => JSON.stringify(f.fact)),
+        JSON.stringify(
+          facts.map((f) => ({
+            m: f.fact.messageId,
+            p: f.profileId,
+            k: f.fact.kind,
+            a: f.fact.at,
+            f: f.fact,
+          })),
+        ),
       ],
     );
     return new Set(rows.map((r) => r.message_id));
@@ -158,23 +170,25 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
     await this.manager.query(
       `INSERT INTO profile.profiles (workspace_id, id, version, merged_into, traits, state)
        SELECT $1, id, v, m, t, s
-       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::jsonb[], $6::jsonb[])
-         AS u(id, v, m, t, s)
+       FROM jsonb_to_recordset($2::jsonb) AS u(id text, v bigint, m text, t jsonb, s jsonb)
        ON CONFLICT (workspace_id, id) DO UPDATE SET version = excluded.version,
          merged_into = excluded.merged_into, traits = excluded.traits, state = excluded.state,
          updated_at = now()`,
       [
         this.workspaceId,
-        states.map((s) => s.id),
-        states.map((s) => s.version),
-        states.map((s) => s.mergedInto ?? null),
-        states.map((s) => JSON.stringify(s.mergedInto ? {} : materialize(s.registers))),
-        states.map((s) =>
-          JSON.stringify({
-            registers: s.registers,
-            builtin: s.builtin,
-            custom: s.custom,
-          } satisfies StoredState),
+        // One JSON document, not arrays of JSON strings: no array-literal escaping per value.
+        JSON.stringify(
+          states.map((s) => ({
+            id: s.id,
+            v: s.version,
+            m: s.mergedInto ?? null,
+            t: s.mergedInto ? {} : materialize(s.registers),
+            s: {
+              registers: s.registers,
+              builtin: s.builtin,
+              custom: s.custom,
+            } satisfies StoredState,
+          })),
         ),
       ],
     );
@@ -184,12 +198,13 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
     if (updates.length === 0) return;
     await this.manager.query(
       `INSERT INTO profile.outbox (workspace_id, subject, message_id, payload)
-       SELECT $1, $2, m, p FROM unnest($3::text[], $4::jsonb[]) AS t(m, p)`,
+       SELECT $1, $2, m, p FROM jsonb_to_recordset($3::jsonb) AS t(m text, p jsonb)`,
       [
         this.workspaceId,
         profileUpdatedSubject(this.workspaceId),
-        updates.map(profileUpdatedMessageId),
-        updates.map((u) => JSON.stringify(profileUpdatedJson(u))),
+        JSON.stringify(
+          updates.map((u) => ({ m: profileUpdatedMessageId(u), p: profileUpdatedJson(u) })),
+        ),
       ],
     );
   }

@@ -47,11 +47,7 @@ export function parseResolvedBatch(
   payload: unknown,
   workspaceId: string | undefined,
 ): ParsedTenantBatch<ResolvedItem> {
-  return parseTenantBatch<ResolvedItem>(
-    resolvedBatchSchema as unknown as z.ZodType<{ items: ResolvedItem[] }>,
-    payload,
-    workspaceId,
-  );
+  return parseTenantBatch<ResolvedItem>(resolvedBatchSchema, payload, workspaceId);
 }
 
 const identifier = z.object({ type: z.string().min(1), value: z.string().min(1) });
