@@ -62,7 +62,8 @@ export class AttachmentsService {
     private readonly maxNoteBytes: number,
   ) {}
 
-  private async live(workspaceId: string, profileId: string): Promise<string> {
+  /** The live profile `profileId` answers with; `profile.not_found` when there is none. */
+  async live(workspaceId: string, profileId: string): Promise<string> {
     const state = await this.profiles.find(workspaceId, profileId);
     if (!state) throw notFound('profile', profileId);
     return state.id;
@@ -105,8 +106,8 @@ export class AttachmentsService {
     );
   }
 
-  /** Full-text search across every profile of the workspace. */
-  searchNotes(workspaceId: string, query: string, limit: number): Promise<Note[]> {
+  /** Full-text search across every profile of the workspace (latest notes without a query). */
+  searchNotes(workspaceId: string, query: string | undefined, limit: number): Promise<Note[]> {
     return this.repository.listNotes(workspaceId, undefined, query, limit);
   }
 

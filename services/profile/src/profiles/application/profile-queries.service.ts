@@ -78,11 +78,14 @@ export class ProfileQueriesService {
     return viewProfile(state, await this.definitions.definitions(workspaceId), now);
   }
 
-  async lookup(workspaceId: string, type: string, value: string): Promise<ProfileView> {
+  /** The profile holding an identifier, or undefined (unknown, or not projected yet). */
+  async lookup(workspaceId: string, type: string, value: string): Promise<ProfileView | undefined> {
     const normalised = normaliseLookupValue(type, value);
     const id = await this.identifiers.profileOf(workspaceId, type, normalised);
-    if (id === undefined) throw notFound(`${type}:${normalised}`);
-    return this.get(workspaceId, id);
+    if (id === undefined) return undefined;
+    const state = await this.reader.find(workspaceId, id);
+    if (!state) return undefined;
+    return viewProfile(state, await this.definitions.definitions(workspaceId), new Date());
   }
 
   async list(

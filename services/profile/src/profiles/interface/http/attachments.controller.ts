@@ -44,7 +44,7 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const searchQuery = z.object({
-  q: z.string().min(1).max(500),
+  q: z.string().min(1).max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -62,11 +62,12 @@ export class AttachmentsController {
   @ApiCreatedResponse({ description: 'the note; body { kind: note|document, title?, body }' })
   @ApiPayloadTooLargeResponse({ description: 'over PROFILE_NOTE_MAX_BYTES' })
   @ApiNotFoundResponse()
-  addNote(
+  async addNote(
     @CurrentTenant() tenant: TenantContext,
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<Note> {
+    await this.attachments.live(tenant.workspaceId, id); // 404 before any body check
     const input = parse(noteBody, body, '(body)');
     return this.attachments.addNote(tenant.workspaceId, id, { ...input, author: tenant.keyId });
   }
@@ -110,8 +111,10 @@ export class AttachmentsController {
 
   @Get('notes')
   @RequireScopes('profiles:read')
-  @ApiQuery({ name: 'q', required: true, example: '"test drive" -cancelled' })
-  @ApiOkResponse({ description: '{ data }: notes of every profile matching q, best match first' })
+  @ApiQuery({ name: 'q', required: false, example: '"test drive" -cancelled' })
+  @ApiOkResponse({
+    description: '{ data }: notes of every profile matching q, best match first (newest first without q)',
+  })
   async searchNotes(
     @CurrentTenant() tenant: TenantContext,
     @Query() query: Record<string, unknown>,
@@ -126,11 +129,12 @@ export class AttachmentsController {
     description: 'the reference; body { name?, url, contentType, sizeBytes, checksum }',
   })
   @ApiNotFoundResponse()
-  addFile(
+  async addFile(
     @CurrentTenant() tenant: TenantContext,
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<FileReference> {
+    await this.attachments.live(tenant.workspaceId, id); // 404 before any body check
     const input = parse(fileBody, body, '(body)');
     return this.attachments.addFile(tenant.workspaceId, id, { ...input, author: tenant.keyId });
   }

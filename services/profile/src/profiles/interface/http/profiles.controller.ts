@@ -126,24 +126,26 @@ export class ProfilesController {
   @ApiQuery({ name: 'email', required: false, example: 'ivanov@mail.example' })
   @ApiOkResponse({
     description:
-      'the profile holding the identifier `<type>=<value>` (exactly one; email, phone, user_id, ' +
-      'anonymous_id, crm_contact_id or a custom type), via identity_map',
+      '{ data: [profile] }: the profile holding the identifier `<type>=<value>` (email, phone, ' +
+      'user_id, anonymous_id, crm_contact_id or a custom type; emails and phones are normalised ' +
+      'like identity does), via identity_map; empty when none does (or without a parameter)',
   })
-  @ApiBadRequestResponse({ description: 'no identifier, or more than one' })
-  @ApiNotFoundResponse()
+  @ApiBadRequestResponse({ description: 'more than one identifier, or an invalid one' })
   async lookup(
     @CurrentTenant() tenant: TenantContext,
     @Query() query: Record<string, unknown>,
-  ): Promise<ProfileView> {
+  ): Promise<{ data: ProfileView[] }> {
     const entries = Object.entries(query);
     const [entry] = entries;
-    if (entries.length !== 1 || !entry)
-      throw invalidInput('query', 'give exactly one identifier, e.g. ?email=a@b.example');
+    if (!entry) return { data: [] };
+    if (entries.length > 1)
+      throw invalidInput('query', 'give one identifier, e.g. ?email=a@b.example');
     const [type, value] = entry;
     if (!IDENTIFIER_TYPE.test(type)) throw invalidInput(type, 'not an identifier type');
     if (typeof value !== 'string' || value.trim().length === 0 || value.length > 1024)
       throw invalidInput(type, 'give one non-empty value');
-    return this.queries.lookup(tenant.workspaceId, type, value);
+    const found = await this.queries.lookup(tenant.workspaceId, type, value);
+    return { data: found ? [found] : [] };
   }
 
   @Post('rebuild')
@@ -226,6 +228,8 @@ export class ProfilesController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<ProfileView> {
+    // An unknown (or another workspace's) profile is a 404 whatever the body.
+    await this.queries.get(tenant.workspaceId, id);
     const input = parse(editBody, body, '(body)');
     const state = await this.editTraits.execute({
       workspaceId: tenant.workspaceId,
