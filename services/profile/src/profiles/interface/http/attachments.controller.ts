@@ -113,7 +113,8 @@ export class AttachmentsController {
   @RequireScopes('profiles:read')
   @ApiQuery({ name: 'q', required: false, example: '"test drive" -cancelled' })
   @ApiOkResponse({
-    description: '{ data }: notes of every profile matching q, best match first (newest first without q)',
+    description:
+      '{ data }: notes of every profile matching q, best match first (newest first without q)',
   })
   async searchNotes(
     @CurrentTenant() tenant: TenantContext,

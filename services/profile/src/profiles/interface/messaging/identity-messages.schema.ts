@@ -42,12 +42,35 @@ export interface ResolvedItem {
   readonly profileId?: string | undefined;
 }
 
+const ENUM_PREFIX = 'EVENT_TYPE_';
+
+/**
+ * Identity publishes each item as the accepted event's JSON with `profileId` added (flat). The
+ * proto's nested form `{ event: {...}, profileId }` and enum call types (`EVENT_TYPE_TRACK`) are
+ * read too, so a producer following the proto literally is understood.
+ */
+function flattenItem(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const record = item as Record<string, unknown>;
+  const nested = record['event'];
+  const flat =
+    typeof nested === 'object' && nested !== null && !Array.isArray(nested)
+      ? { ...(nested as Record<string, unknown>), profileId: record['profileId'] }
+      : record;
+  const type = flat['type'];
+  return typeof type === 'string' && type.startsWith(ENUM_PREFIX)
+    ? { ...flat, type: type.slice(ENUM_PREFIX.length).toLowerCase() }
+    : flat;
+}
+
 /** Validates a `ResolvedEventBatch`; every item must belong to the message's workspace. */
 export function parseResolvedBatch(
   payload: unknown,
   workspaceId: string | undefined,
 ): ParsedTenantBatch<ResolvedItem> {
-  return parseTenantBatch<ResolvedItem>(resolvedBatchSchema, payload, workspaceId);
+  const items = (payload as { items?: unknown } | null)?.items;
+  const flat = Array.isArray(items) ? { items: items.map(flattenItem) } : payload;
+  return parseTenantBatch<ResolvedItem>(resolvedBatchSchema, flat, workspaceId);
 }
 
 const identifier = z.object({ type: z.string().min(1), value: z.string().min(1) });
