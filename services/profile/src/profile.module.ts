@@ -18,6 +18,8 @@ import { DefineComputedTraitUseCase } from './profiles/application/define-comput
 import { EditTraitsUseCase } from './profiles/application/edit-traits.use-case';
 import { MergeProfilesUseCase } from './profiles/application/merge-profiles.use-case';
 import { ProfileQueriesService } from './profiles/application/profile-queries.service';
+import { type UpdateNotifier } from './profiles/application/profile-store.port';
+import { ResolvedEventsCoalescer } from './profiles/application/resolved-events-coalescer';
 import { SplitProfileUseCase } from './profiles/application/split-profile.use-case';
 import { VerifyRebuildUseCase } from './profiles/application/verify-rebuild.use-case';
 import { ClickHouseTimeline } from './profiles/infrastructure/clickhouse-timeline';
@@ -30,6 +32,7 @@ import { PostgresDefinitions } from './profiles/infrastructure/postgres-definiti
 import { PostgresProfileReader } from './profiles/infrastructure/postgres-profile-reader';
 import { PostgresProfileStore } from './profiles/infrastructure/postgres-profile-store';
 import { ProfileOutboxRelay } from './profiles/infrastructure/profile-outbox.relay';
+import { eventsApplied } from './profiles/infrastructure/profile.metrics';
 import { AttachmentsController } from './profiles/interface/http/attachments.controller';
 import {
   ComputedTraitsController,
@@ -40,6 +43,12 @@ import {
   IdentityEventsConsumer,
   UPDATE_NOTIFIER,
 } from './profiles/interface/messaging/identity-events.consumer';
+
+/**
+ * Resolved batches waiting for a transaction are folded together: up to 2,000 events per
+ * transaction, 3 transactions at once (bench/RESULTS.md "Profile").
+ */
+const COALESCING = { maxEvents: 2000, maxTransactions: 3 } as const;
 
 /** Unified customer profiles: traits with provenance, computed traits, timeline. */
 @Module({})
@@ -64,6 +73,20 @@ export class ProfileModule {
         {
           provide: ApplyResolvedEventsUseCase,
           useFactory: () => new ApplyResolvedEventsUseCase(store, definitions),
+        },
+        {
+          provide: ResolvedEventsCoalescer,
+          inject: [ApplyResolvedEventsUseCase, UPDATE_NOTIFIER],
+          useFactory: (apply: ApplyResolvedEventsUseCase, outbox: UpdateNotifier) =>
+            new ResolvedEventsCoalescer(
+              (command) => apply.execute(command),
+              COALESCING,
+              (result) => {
+                eventsApplied.inc({ outcome: 'applied' }, result.applied);
+                eventsApplied.inc({ outcome: 'duplicate' }, result.duplicates);
+                if (result.updates.length > 0) outbox.notify();
+              },
+            ),
         },
         {
           provide: MergeProfilesUseCase,

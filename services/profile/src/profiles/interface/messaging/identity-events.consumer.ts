@@ -2,9 +2,9 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { SUBJECTS } from '@cdp/contracts';
 import { JetStreamContext, NonRetryableError } from '@cdp/messaging';
-import { ApplyResolvedEventsUseCase } from '../../application/apply-resolved-events.use-case';
 import { MergeProfilesUseCase } from '../../application/merge-profiles.use-case';
 import { type UpdateNotifier } from '../../application/profile-store.port';
+import { ResolvedEventsCoalescer } from '../../application/resolved-events-coalescer';
 import { SplitProfileUseCase } from '../../application/split-profile.use-case';
 import { eventsApplied, projectionDuration } from '../../infrastructure/profile.metrics';
 import {
@@ -20,7 +20,8 @@ const RETRY = { maxDeliver: 50, backoffMs: 500, maxBackoffMs: 30_000, ackWaitMs:
 
 /** Consumer settings (`@EventPattern` extras are static). */
 export const PROFILE_CONSUMERS = {
-  resolved: { durable: 'profile-resolved-events', concurrency: 8, batchSize: 16, ...RETRY },
+  // 16 messages in flight feed the coalescer, which runs at most 3 transactions at once.
+  resolved: { durable: 'profile-resolved-events', concurrency: 16, batchSize: 16, ...RETRY },
   merged: { durable: 'profile-merges', concurrency: 1, batchSize: 16, ...RETRY },
   split: { durable: 'profile-splits', concurrency: 1, batchSize: 16, ...RETRY },
 } as const;
@@ -50,7 +51,7 @@ async function timed<T>(kind: string, work: () => Promise<T>): Promise<T> {
 @Controller()
 export class IdentityEventsConsumer {
   constructor(
-    private readonly applyEvents: ApplyResolvedEventsUseCase,
+    private readonly resolved: ResolvedEventsCoalescer,
     private readonly merge: MergeProfilesUseCase,
     private readonly split: SplitProfileUseCase,
     @Inject(UPDATE_NOTIFIER) private readonly outbox: UpdateNotifier,
@@ -61,14 +62,10 @@ export class IdentityEventsConsumer {
     const batch = parseResolvedBatch(payload, ctx.workspaceId);
     if (!batch.ok) throw new NonRetryableError(batch.reason);
     const workspaceId = workspaceOf(ctx);
-    const result = await timed('resolved', () =>
-      this.applyEvents.execute({ workspaceId, events: batch.items }),
-    );
-    const withoutProfile = batch.items.filter((i) => !i.profileId).length;
-    eventsApplied.inc({ outcome: 'applied' }, result.applied);
-    eventsApplied.inc({ outcome: 'duplicate' }, result.duplicates);
-    eventsApplied.inc({ outcome: 'no_profile' }, withoutProfile);
-    if (result.updates.length > 0) this.outbox.notify();
+    eventsApplied.inc({ outcome: 'no_profile' }, batch.items.filter((i) => !i.profileId).length);
+    // Applied with the other messages waiting for a transaction (metrics and the outbox wake-up
+    // happen once per transaction, in the module's onApplied).
+    await timed('resolved', () => this.resolved.submit({ workspaceId, events: batch.items }));
   }
 
   @EventPattern(`${SUBJECTS.profileMerged}.>`, { ...PROFILE_CONSUMERS.merged })
