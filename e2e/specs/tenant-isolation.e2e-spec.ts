@@ -121,7 +121,7 @@ function bProfile(asB: AsB): Promise<string> {
       }),
     });
     assert.equal(sent.status, 200, await sent.text());
-    for (const deadline = Date.now() + 30_000; ; ) {
+    for (const deadline = Date.now() + 30_000; ;) {
       const listed = await asB('GET', '/v1/profiles?traits.isolation=profile-of-b');
       const [found] = listed.data as { id: string }[];
       if (found) return found.id;
