@@ -105,11 +105,8 @@ export class InMemoryProfileStore implements ProfileStore {
         for (const p of tx.profiles.values()) if (p.mergedInto === from) p.mergedInto = to;
         return Promise.resolve();
       },
-      save: (states) => {
+      save: (states, updates = []) => {
         for (const state of states) tx.profiles.set(state.id, state);
-        return Promise.resolve();
-      },
-      enqueue: (updates) => {
         tx.updates.push(...updates);
         return Promise.resolve();
       },

@@ -36,9 +36,8 @@ export interface ProfileUnitOfWork {
   assignFacts(owners: ReadonlyMap<string, string>): Promise<void>;
   /** Moves what `from` owns (facts, notes, files, aliases pointing at it) to `to`. */
   moveOwned(from: string, to: string): Promise<void>;
-  save(states: readonly ProfileState[]): Promise<void>;
-  /** Queues updates in the outbox (published after commit). */
-  enqueue(updates: readonly ProfileUpdate[]): Promise<void>;
+  /** Writes the profiles and queues their updates in the outbox (published after commit). */
+  save(states: readonly ProfileState[], updates?: readonly ProfileUpdate[]): Promise<void>;
 }
 
 export interface ProfileStore {

@@ -93,8 +93,7 @@ export class TouchedProfiles {
       }
       states.push(state);
     }
-    await uow.save([...states, ...extra.filter((s) => !this.touched.has(s.id))]);
-    if (updates.length > 0) await uow.enqueue(updates);
+    await uow.save([...states, ...extra.filter((s) => !this.touched.has(s.id))], updates);
     return updates;
   }
 }

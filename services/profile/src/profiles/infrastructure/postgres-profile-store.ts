@@ -165,15 +165,27 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
     );
   }
 
-  async save(states: readonly ProfileState[]): Promise<void> {
-    if (states.length === 0) return;
+  /**
+   * One statement: the profiles upsert and, in a data-modifying CTE, the outbox rows of their
+   * updates (one round trip less per step).
+   */
+  async save(
+    states: readonly ProfileState[],
+    updates: readonly ProfileUpdate[] = [],
+  ): Promise<void> {
+    if (states.length === 0 && updates.length === 0) return;
     await this.manager.query(
-      `INSERT INTO profile.profiles (workspace_id, id, version, merged_into, traits, state)
-       SELECT $1, id, v, m, t, s
-       FROM jsonb_to_recordset($2::jsonb) AS u(id text, v bigint, m text, t jsonb, s jsonb)
-       ON CONFLICT (workspace_id, id) DO UPDATE SET version = excluded.version,
-         merged_into = excluded.merged_into, traits = excluded.traits, state = excluded.state,
-         updated_at = now()`,
+      `WITH saved AS (
+         INSERT INTO profile.profiles (workspace_id, id, version, merged_into, traits, state)
+         SELECT $1, id, v, m, t, s
+         FROM jsonb_to_recordset($2::jsonb) AS u(id text, v bigint, m text, t jsonb, s jsonb)
+         ON CONFLICT (workspace_id, id) DO UPDATE SET version = excluded.version,
+           merged_into = excluded.merged_into, traits = excluded.traits, state = excluded.state,
+           updated_at = now()
+         RETURNING 1
+       )
+       INSERT INTO profile.outbox (workspace_id, subject, message_id, payload)
+       SELECT $1, $3, m, p FROM jsonb_to_recordset($4::jsonb) AS t(m text, p jsonb)`,
       [
         this.workspaceId,
         // One JSON document, not arrays of JSON strings: no array-literal escaping per value.
@@ -190,17 +202,6 @@ class PostgresUnitOfWork implements ProfileUnitOfWork {
             } satisfies StoredState,
           })),
         ),
-      ],
-    );
-  }
-
-  async enqueue(updates: readonly ProfileUpdate[]): Promise<void> {
-    if (updates.length === 0) return;
-    await this.manager.query(
-      `INSERT INTO profile.outbox (workspace_id, subject, message_id, payload)
-       SELECT $1, $2, m, p FROM jsonb_to_recordset($3::jsonb) AS t(m text, p jsonb)`,
-      [
-        this.workspaceId,
         profileUpdatedSubject(this.workspaceId),
         JSON.stringify(
           updates.map((u) => ({ m: profileUpdatedMessageId(u), p: profileUpdatedJson(u) })),
