@@ -66,7 +66,71 @@ const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, s
       ).profileId,
     ),
   }),
+  // profile: a projected profile of B, its note, file and computed trait
+  '/v1/profiles/{id}': async (_b, asB) => ({ id: await bProfile(asB) }),
+  '/v1/profiles/{id}/events': async (_b, asB) => ({ id: await bProfile(asB) }),
+  '/v1/profiles/{id}/traits': async (_b, asB) => ({ id: await bProfile(asB) }),
+  '/v1/profiles/{id}/notes': async (_b, asB) => ({ id: await bProfile(asB) }),
+  '/v1/profiles/{id}/files': async (_b, asB) => ({ id: await bProfile(asB) }),
+  '/v1/profiles/{id}/notes/{noteId}': async (_b, asB) => {
+    const id = await bProfile(asB);
+    const note = await asB('POST', `/v1/profiles/${id}/notes`, { body: 'note of B' });
+    return { id, noteId: String(note.id) };
+  },
+  '/v1/profiles/{id}/files/{fileId}': async (_b, asB) => {
+    const id = await bProfile(asB);
+    const file = await asB('POST', `/v1/profiles/${id}/files`, {
+      url: 'https://files.example/b.png',
+      contentType: 'image/png',
+      sizeBytes: 1,
+      checksum: 'sha256:0123456789abcdef0123456789abcdef',
+    });
+    return { id, fileId: String(file.id) };
+  },
+  '/v1/computed-traits/{key}': async (_b, asB) => {
+    const created = await asB('POST', '/v1/computed-traits', {
+      key: `b_orders_${Math.random().toString(36).slice(2, 8)}`,
+      aggregation: 'count',
+      event: 'Order Completed',
+    });
+    return { key: String((created.definition as { key: string }).key) };
+  },
 };
+
+/** URL of the running platform (set in `before`), for fixtures that collect events. */
+let platformUrl = '';
+
+let bProfileOnce: Promise<string> | undefined;
+
+/**
+ * A profile of workspace B, as the product makes one: an identify collected with B's write key,
+ * resolved by identity and projected by profile (found by its trait through B's list API).
+ */
+function bProfile(asB: AsB): Promise<string> {
+  bProfileOnce ??= (async () => {
+    const source = await bSource(asB);
+    const key = String((await asB('POST', `/v1/sources/${source}/write-keys`, {})).key);
+    const sent = await fetch(`${platformUrl}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({
+        batch: [{ type: 'identify', userId: 'user-of-b', traits: { isolation: 'profile-of-b' } }],
+      }),
+    });
+    assert.equal(sent.status, 200, await sent.text());
+    for (const deadline = Date.now() + 30_000; ;) {
+      const listed = await asB('GET', '/v1/profiles?traits.isolation=profile-of-b');
+      const [found] = listed.data as { id: string }[];
+      if (found) return found.id;
+      assert.ok(Date.now() < deadline, 'the profile of B was not projected within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return bProfileOnce;
+}
 
 /** A source of workspace B (ingestion). */
 async function bSource(asB: AsB): Promise<string> {
@@ -102,6 +166,7 @@ describe('tenant isolation', () => {
   before(async () => {
     sandbox = createSandbox('tenants');
     platform = await startProcess(MONOLITH_ENTRY, sandbox);
+    platformUrl = platform.url;
     a = await bootstrap('workspace-a', sandbox);
     b = await bootstrap('workspace-b', sandbox);
   });
