@@ -175,3 +175,20 @@ export function compileBehavior(node: BehavioralCondition, workspaceId: string, 
     `WHERE arrayExists(t -> arrayExists(f -> f < t AND t - f <= ${within}, firsts), thens)`;
   return { sql, params: params.values, negate: false };
 }
+
+/**
+ * Every stored event of `step`'s kind with its current profile (message_id, profile_id,
+ * epoch ms, user_id, anonymous_id): the backfill of real-time hits for a new matcher.
+ */
+export function compileStepEvents(step: EventStep, workspaceId: string): CompiledQuery {
+  const params = new Params();
+  const ws = params.add('String', workspaceId);
+  const inner =
+    `SELECT message_id, user_id, anonymous_id, toUnixTimestamp64Milli(timestamp) AS at FROM events ` +
+    `WHERE workspace_id = ${ws} AND type = ${params.add('String', 'track')} AND ${stepSql(params, step)}`;
+  const resolved = withProfiles(params, ws, inner, ['message_id', 'at', 'user_id', 'anonymous_id']);
+  return {
+    sql: `SELECT message_id, profile_id, toString(at), user_id, anonymous_id FROM (${resolved}) WHERE profile_id != ''`,
+    params: params.values,
+  };
+}
