@@ -57,11 +57,10 @@ export class RealtimeEvaluator {
     await tx.ensureProfiles(ws, ids);
     await tx.lockProfiles(ws, ids);
     const keys = [...new Set(segments.flatMap((s) => [...s.inputs.steps.keys()]))];
-    const [facts, hits, memberships] = await Promise.all([
-      tx.loadFacts(ws, ids, { crm: segments.some((s) => s.inputs.usesCrm) }),
-      tx.loadHits(ws, ids, keys),
-      tx.currentMemberships(ws, ids),
-    ]);
+    // One transaction, one connection: reads run one after the other.
+    const facts = await tx.loadFacts(ws, ids, { crm: segments.some((s) => s.inputs.usesCrm) });
+    const hits = await tx.loadHits(ws, ids, keys);
+    const memberships = await tx.currentMemberships(ws, ids);
     const now = this.clock.now();
     let entered = 0;
     let exited = 0;
@@ -85,7 +84,7 @@ export class RealtimeEvaluator {
           rechecks.set(id, nextChangeAt(active.segment.definition.condition, profileFacts, profileHits, now) ?? null);
       }
       if (joining.length > 0 || leaving.length > 0) {
-        const applied = await tx.applyTransitions(ws, active.segment, 'realtime', joining, leaving);
+        const applied = await tx.applyTransitions(ws, active.segment, "realtime", joining, leaving);
         entered += applied.entered.length;
         exited += applied.exited.length;
       }

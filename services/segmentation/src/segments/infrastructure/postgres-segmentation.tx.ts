@@ -423,11 +423,13 @@ export class PostgresSegmentationTx implements SegmentationTx {
     const outRows =
       exited.length === 0
         ? []
-        : await this.q<{ profile_id: string }>(
-            `UPDATE segmentation.memberships SET exited_at = clock_timestamp()
-             WHERE workspace_id = $1 AND segment_id = $2 AND profile_id = ANY($3) AND exited_at IS NULL
-             RETURNING profile_id`,
-            [ws, segment.id, [...exited]],
+        : returningRows<{ profile_id: string }>(
+            await this.db.query(
+              `UPDATE segmentation.memberships SET exited_at = clock_timestamp()
+               WHERE workspace_id = $1 AND segment_id = $2 AND profile_id = ANY($3) AND exited_at IS NULL
+               RETURNING profile_id`,
+              [ws, segment.id, [...exited]],
+            ),
           );
     const changes = [
       ...inRows.map((r) => ({ profileId: r.profile_id, transition: 'MEMBERSHIP_TRANSITION_ENTERED' })),
@@ -471,6 +473,13 @@ export class PostgresSegmentationTx implements SegmentationTx {
   }
 }
 
+/** TypeORM answers UPDATE/DELETE … RETURNING with `[rows, affected]`, INSERT with rows. */
+export function returningRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as T[];
+  return result as T[];
+}
+
 /** CRM facts of profiles through their (non-archived) contacts. */
 export async function loadCrmFacts(
   db: EntityManager | DataSource,
@@ -486,26 +495,24 @@ export async function loadCrmFacts(
   if (contacts.length === 0) return result;
   const contactIds = contacts.map((c) => c.contact_id);
   const companyIds = [...new Set(contacts.map((c) => c.company_id).filter((c): c is string => c !== null))];
-  const [deals, tickets, companies] = await Promise.all([
-    db.query<{ stage_id: string | null; stage_kind: string | null; pipeline_id: string | null; contact_ids: string[] }[]>(
+  const deals = await db.query<{ stage_id: string | null; stage_kind: string | null; pipeline_id: string | null; contact_ids: string[] }[]>(
       `SELECT stage_id, stage_kind, pipeline_id, contact_ids FROM segmentation.crm_deals
        WHERE workspace_id = $1 AND NOT archived AND contact_ids && $2::text[]`,
       [ws, contactIds],
-    ),
-    db.query<{ contact_id: string; open: string }[]>(
+    );
+  const tickets = await db.query<{ contact_id: string; open: string }[]>(
       `SELECT contact_id, count(*) AS open FROM segmentation.crm_tickets
        WHERE workspace_id = $1 AND NOT archived AND contact_id = ANY($2) AND status = ANY($3)
        GROUP BY contact_id`,
       [ws, contactIds, OPEN_STATUSES],
-    ),
-    companyIds.length === 0
+    );
+  const companies = await (companyIds.length === 0
       ? Promise.resolve([] as { company_id: string; fields: Record<string, JsonValue> }[])
       : db.query<{ company_id: string; fields: Record<string, JsonValue> }[]>(
           `SELECT company_id, fields FROM segmentation.crm_companies
            WHERE workspace_id = $1 AND company_id = ANY($2) AND NOT archived`,
           [ws, companyIds],
-        ),
-  ]);
+        ));
   const profileOfContact = new Map(contacts.map((c) => [c.contact_id, c.profile_id]));
   const facts = (profileId: string) => {
     let entry = result.get(profileId);

@@ -5,6 +5,7 @@ import { POSTGRES } from '@cdp/runtime';
 import { BatchEvaluator } from '../application/batch-evaluator';
 import { RealtimeInputsUseCase } from '../application/realtime-inputs.use-case';
 import { PostgresSegmentStore } from './postgres-segment.store';
+import { returningRows } from './postgres-segmentation.tx';
 import { SEGMENTATION_SETTINGS, type SegmentationSettings } from './segmentation-settings';
 
 const log = createLogger('segmentation-scheduler');
@@ -55,14 +56,14 @@ export class SegmentationScheduler implements OnApplicationBootstrap, OnModuleDe
     let total = 0;
     for (;;) {
       const claimed = await this.postgres.transaction(async (db) => {
-        const rows = await db.query<{ workspace_id: string; segment_id: string; profile_id: string }[]>(
+        const result: unknown = await db.query(
           `DELETE FROM segmentation.rechecks WHERE (workspace_id, segment_id, profile_id) IN (
              SELECT workspace_id, segment_id, profile_id FROM segmentation.rechecks WHERE due_at <= now()
              ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
            RETURNING workspace_id, segment_id, profile_id`,
           [RECHECK_BATCH],
         );
-        return rows;
+        return returningRows<{ workspace_id: string; segment_id: string; profile_id: string }>(result);
       });
       if (claimed.length === 0) return total;
       const groups = new Map<string, { ws: string; segment: string; profiles: string[] }>();

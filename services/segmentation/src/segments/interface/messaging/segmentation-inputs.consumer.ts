@@ -47,7 +47,7 @@ export class SegmentationInputsConsumer {
       await work();
       stop({ outcome: 'ok' });
     } catch (error) {
-      stop({ outcome: 'error' });
+      stop({ outcome: "error" });
       throw error;
     }
     this.outbox.kick();
