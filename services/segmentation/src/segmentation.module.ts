@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ClickHouseClient } from '@cdp/persistence';
-import { CLICKHOUSE, infrastructureProviders, POSTGRES, type ServiceInfrastructure } from '@cdp/runtime';
+import {
+  CLICKHOUSE,
+  infrastructureProviders,
+  POSTGRES,
+  type ServiceInfrastructure,
+} from '@cdp/runtime';
 import { type SegmentationServiceConfig } from './config/segmentation.env';
 import { BatchEvaluator } from './segments/application/batch-evaluator';
 import { ManageSegmentsUseCase } from './segments/application/manage-segments.use-case';
@@ -39,15 +44,31 @@ export class SegmentationModule {
             batchIntervalMs: config.SEGMENTATION_BATCH_INTERVAL_MS,
           },
         },
-        { provide: PostgresSegmentStore, inject: [POSTGRES], useFactory: (pg: DataSource) => new PostgresSegmentStore(pg) },
-        { provide: PostgresUnitOfWork, inject: [POSTGRES], useFactory: (pg: DataSource) => new PostgresUnitOfWork(pg) },
-        { provide: PostgresMembershipQueries, inject: [POSTGRES], useFactory: (pg: DataSource) => new PostgresMembershipQueries(pg) },
+        {
+          provide: PostgresSegmentStore,
+          inject: [POSTGRES],
+          useFactory: (pg: DataSource) => new PostgresSegmentStore(pg),
+        },
+        {
+          provide: PostgresUnitOfWork,
+          inject: [POSTGRES],
+          useFactory: (pg: DataSource) => new PostgresUnitOfWork(pg),
+        },
+        {
+          provide: PostgresMembershipQueries,
+          inject: [POSTGRES],
+          useFactory: (pg: DataSource) => new PostgresMembershipQueries(pg),
+        },
         {
           provide: ClickHouseBehaviorQueries,
           inject: [CLICKHOUSE],
           useFactory: (ch: ClickHouseClient | undefined) => new ClickHouseBehaviorQueries(ch),
         },
-        { provide: SegmentCatalog, inject: [PostgresSegmentStore], useFactory: (s: PostgresSegmentStore) => new SegmentCatalog(s) },
+        {
+          provide: SegmentCatalog,
+          inject: [PostgresSegmentStore],
+          useFactory: (s: PostgresSegmentStore) => new SegmentCatalog(s),
+        },
         {
           provide: RealtimeEvaluator,
           inject: [SegmentCatalog],
@@ -56,18 +77,30 @@ export class SegmentationModule {
         {
           provide: RealtimeInputsUseCase,
           inject: [PostgresUnitOfWork, SegmentCatalog, RealtimeEvaluator],
-          useFactory: (uow: PostgresUnitOfWork, catalog: SegmentCatalog, evaluator: RealtimeEvaluator) =>
-            new RealtimeInputsUseCase(uow, catalog, evaluator),
+          useFactory: (
+            uow: PostgresUnitOfWork,
+            catalog: SegmentCatalog,
+            evaluator: RealtimeEvaluator,
+          ) => new RealtimeInputsUseCase(uow, catalog, evaluator),
         },
         {
           provide: BatchEvaluator,
           inject: [PostgresSegmentStore, ClickHouseBehaviorQueries, PostgresUnitOfWork],
-          useFactory: (store: PostgresSegmentStore, ch: ClickHouseBehaviorQueries, uow: PostgresUnitOfWork) =>
-            new BatchEvaluator(store, store, ch, uow, systemClock),
+          useFactory: (
+            store: PostgresSegmentStore,
+            ch: ClickHouseBehaviorQueries,
+            uow: PostgresUnitOfWork,
+          ) => new BatchEvaluator(store, store, ch, uow, systemClock),
         },
         {
           provide: ManageSegmentsUseCase,
-          inject: [PostgresSegmentStore, ClickHouseBehaviorQueries, PostgresUnitOfWork, SegmentCatalog, BatchEvaluator],
+          inject: [
+            PostgresSegmentStore,
+            ClickHouseBehaviorQueries,
+            PostgresUnitOfWork,
+            SegmentCatalog,
+            BatchEvaluator,
+          ],
           useFactory: (
             store: PostgresSegmentStore,
             ch: ClickHouseBehaviorQueries,

@@ -44,12 +44,35 @@ const CATEGORIES: JsonValue[] = ['bags', 'shoes', 'Bags', 3, 7.5, true, null];
 
 const scalar = fc.constantFrom<JsonValue>('bags', 'shoes', 'ba', 3, 7.5, true, null, 'x');
 const filterArb: fc.Arbitrary<PropertyFilter> = fc.oneof(
-  fc.record({ property: fc.constantFrom('category', 'price', 'meta.tag'), operator: fc.constantFrom('equals' as const, 'not_equals' as const), value: scalar }),
-  fc.record({ property: fc.constant('category'), operator: fc.constant('in' as const), value: fc.array(scalar, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ property: fc.constantFrom('category', 'meta.tag', 'tags'), operator: fc.constantFrom('contains' as const, 'starts_with' as const), value: fc.constantFrom('ba', 'Ba', 'sho', 'x') }),
-  fc.record({ property: fc.constantFrom('price', 'category'), operator: fc.constantFrom('gt' as const, 'gte' as const, 'lt' as const, 'lte' as const), value: fc.constantFrom(3, 7.5, 10) }),
-  fc.record({ property: fc.constant('price'), operator: fc.constant('between' as const), value: fc.constant<JsonValue>([3, 10]) }),
-  fc.record({ property: fc.constantFrom('price', 'category', 'meta.tag'), operator: fc.constantFrom('exists' as const, 'not_exists' as const) }),
+  fc.record({
+    property: fc.constantFrom('category', 'price', 'meta.tag'),
+    operator: fc.constantFrom('equals' as const, 'not_equals' as const),
+    value: scalar,
+  }),
+  fc.record({
+    property: fc.constant('category'),
+    operator: fc.constant('in' as const),
+    value: fc.array(scalar, { minLength: 1, maxLength: 3 }),
+  }),
+  fc.record({
+    property: fc.constantFrom('category', 'meta.tag', 'tags'),
+    operator: fc.constantFrom('contains' as const, 'starts_with' as const),
+    value: fc.constantFrom('ba', 'Ba', 'sho', 'x'),
+  }),
+  fc.record({
+    property: fc.constantFrom('price', 'category'),
+    operator: fc.constantFrom('gt' as const, 'gte' as const, 'lt' as const, 'lte' as const),
+    value: fc.constantFrom(3, 7.5, 10),
+  }),
+  fc.record({
+    property: fc.constant('price'),
+    operator: fc.constant('between' as const),
+    value: fc.constant<JsonValue>([3, 10]),
+  }),
+  fc.record({
+    property: fc.constantFrom('price', 'category', 'meta.tag'),
+    operator: fc.constantFrom('exists' as const, 'not_exists' as const),
+  }),
 );
 const stepArb: fc.Arbitrary<EventStep> = fc.record(
   { event: fc.constantFrom(...EVENTS), where: fc.array(filterArb, { maxLength: 2 }) },
@@ -61,21 +84,39 @@ const windowArb: fc.Arbitrary<TimeWindow> = fc.oneof(
   fc.constant<TimeWindow>({ type: 'between', from: '2026-06-01', to: '2026-06-10T00:00:00Z' }),
 );
 const leafArb: fc.Arbitrary<Condition> = fc.oneof(
-  fc.record({
-    type: fc.constant('event' as const),
-    step: stepArb,
-    count: fc.option(fc.record({ operator: fc.constantFrom('at_least' as const, 'at_most' as const, 'exactly' as const), value: fc.integer({ min: 0, max: 3 }) }), { nil: undefined }),
-    performed: fc.option(fc.constant(false), { nil: undefined }),
-    window: windowArb,
-  }).map(({ step, count, performed, window }): Condition => ({
-    type: 'event',
-    ...step,
-    ...(performed === false ? { performed } : count ? { count } : {}),
-    window,
-  })),
-  fc.record({ first: stepArb, then: stepArb, within: fc.constantFrom('1h', '2d'), window: windowArb }).map(
-    ({ first, then, within, window }): Condition => ({ type: 'sequence', steps: [first, then], within, window }),
-  ),
+  fc
+    .record({
+      type: fc.constant('event' as const),
+      step: stepArb,
+      count: fc.option(
+        fc.record({
+          operator: fc.constantFrom('at_least' as const, 'at_most' as const, 'exactly' as const),
+          value: fc.integer({ min: 0, max: 3 }),
+        }),
+        { nil: undefined },
+      ),
+      performed: fc.option(fc.constant(false), { nil: undefined }),
+      window: windowArb,
+    })
+    .map(({ step, count, performed, window }): Condition => ({
+      type: 'event',
+      ...step,
+      ...(performed === false ? { performed } : count ? { count } : {}),
+      window,
+    })),
+  fc
+    .record({
+      first: stepArb,
+      then: stepArb,
+      within: fc.constantFrom('1h', '2d'),
+      window: windowArb,
+    })
+    .map(({ first, then, within, window }): Condition => ({
+      type: 'sequence',
+      steps: [first, then],
+      within,
+      window,
+    })),
   fc.constantFrom<Condition>(
     { type: 'trait', key: 'plan', operator: 'equals', value: 'pro' },
     { type: 'trait', key: 'ltv', operator: 'gte', value: 100 },
@@ -85,7 +126,10 @@ const conditionArb: fc.Arbitrary<Condition> = fc.letrec<{ node: Condition }>((ti
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leafArb,
-    fc.record({ type: fc.constantFrom('and' as const, 'or' as const), conditions: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
+    fc.record({
+      type: fc.constantFrom('and' as const, 'or' as const),
+      conditions: fc.array(tie('node'), { minLength: 1, maxLength: 3 }),
+    }),
     fc.record({ type: fc.constant('not' as const), condition: tie('node') }),
   ),
 })).node;
@@ -100,7 +144,10 @@ const eventArb = fc.record({
   tag: fc.option(fc.constantFrom('bag-x', 'shoe'), { nil: undefined }),
   tags: fc.option(fc.constantFrom(['bags', 'x'], ['shoes']), { nil: undefined }),
   // Mostly the last 20 days, sometimes exactly on a window edge.
-  ageMs: fc.oneof(fc.integer({ min: 0, max: 20 * DAY }), fc.constantFrom(7 * DAY, 36 * 3_600_000, 0)),
+  ageMs: fc.oneof(
+    fc.integer({ min: 0, max: 20 * DAY }),
+    fc.constantFrom(7 * DAY, 36 * 3_600_000, 0),
+  ),
 });
 
 /** A merge folds `from` into `into` after the events with index < `afterEvent` were seen. */
@@ -111,7 +158,10 @@ const mergeArb = fc.record({
 });
 
 const traitsArb = fc.array(
-  fc.record({ plan: fc.constantFrom('pro', 'free'), ltv: fc.constantFrom(50, 100, 150) }, { requiredKeys: [] }),
+  fc.record(
+    { plan: fc.constantFrom('pro', 'free'), ltv: fc.constantFrom(50, 100, 150) },
+    { requiredKeys: [] },
+  ),
   { minLength: PROFILES.length, maxLength: PROFILES.length },
 );
 
@@ -186,17 +236,42 @@ void describe('batch and real-time evaluation agree (property)', () => {
                 hits.set(profile, perProfile);
               }
           });
-          for (const m of sortedMerges) if (m.afterEvent >= events.length) applyMerge(m.from, m.into);
+          for (const m of sortedMerges)
+            if (m.afterEvent >= events.length) applyMerge(m.from, m.into);
 
           // Batch: events and the final identity_map in ClickHouse (versions grow with merges).
           const mapRows: MapRow[] = PROFILES.flatMap((_, i) => [
-            { workspaceId: ws, type: 'user_id' as const, value: `u${i}`, profileId: `p${i}`, version: 1 },
-            { workspaceId: ws, type: 'anonymous_id' as const, value: `a${i}`, profileId: `p${i}`, version: 1 },
+            {
+              workspaceId: ws,
+              type: 'user_id' as const,
+              value: `u${i}`,
+              profileId: `p${i}`,
+              version: 1,
+            },
+            {
+              workspaceId: ws,
+              type: 'anonymous_id' as const,
+              value: `a${i}`,
+              profileId: `p${i}`,
+              version: 1,
+            },
             ...(find(i) === i
               ? []
               : [
-                  { workspaceId: ws, type: 'user_id' as const, value: `u${i}`, profileId: `p${find(i)}`, version: 2 },
-                  { workspaceId: ws, type: 'anonymous_id' as const, value: `a${i}`, profileId: `p${find(i)}`, version: 2 },
+                  {
+                    workspaceId: ws,
+                    type: 'user_id' as const,
+                    value: `u${i}`,
+                    profileId: `p${find(i)}`,
+                    version: 2,
+                  },
+                  {
+                    workspaceId: ws,
+                    type: 'anonymous_id' as const,
+                    value: `a${i}`,
+                    profileId: `p${find(i)}`,
+                    version: 2,
+                  },
                 ]),
           ]);
           await insertEvents(clickhouse, stored);
@@ -205,18 +280,39 @@ void describe('batch and real-time evaluation agree (property)', () => {
           for (const node of inputsOf(definition).behavioral) {
             const compiled = compileBehavior(node, ws, NOW);
             const rows = await (
-              await clickhouse.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' })
+              await clickhouse.query({
+                query: compiled.sql,
+                query_params: compiled.params,
+                format: 'JSONEachRow',
+              })
             ).json<{ profile_id: string }>();
-            results.set(node, { profiles: new Set(rows.map((r) => r.profile_id)), negate: compiled.negate });
+            results.set(node, {
+              profiles: new Set(rows.map((r) => r.profile_id)),
+              negate: compiled.negate,
+            });
           }
 
           // Merged profiles have left; every surviving profile is judged by both paths.
           for (let i = 0; i < PROFILES.length; i++) {
             if (find(i) !== i) continue;
             const profile = PROFILES[i] ?? '';
-            const facts: ProfileFacts = { traits: traits[i] ?? {}, crm: NO_CRM_FACTS, segments: new Set() };
-            const batch = evaluate(definition.condition, facts, new PrecomputedBehavior(results, profile), NOW);
-            const realtime = evaluate(definition.condition, facts, new HitsBehavior(hits.get(profile) ?? new Map(), NOW), NOW);
+            const facts: ProfileFacts = {
+              traits: traits[i] ?? {},
+              crm: NO_CRM_FACTS,
+              segments: new Set(),
+            };
+            const batch = evaluate(
+              definition.condition,
+              facts,
+              new PrecomputedBehavior(results, profile),
+              NOW,
+            );
+            const realtime = evaluate(
+              definition.condition,
+              facts,
+              new HitsBehavior(hits.get(profile) ?? new Map(), NOW),
+              NOW,
+            );
             assert.equal(realtime, batch, `profile ${profile} of ${JSON.stringify(definition)}`);
           }
         },

@@ -4,7 +4,11 @@ import { SUBJECTS } from '@cdp/contracts';
 import type { ClickHouseClient } from '@cdp/persistence';
 import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
 import { segmentationService } from '../src/segmentation.service-definition';
-import { createUpstreamTables, insertEvents, insertIdentityMap } from './support/clickhouse-fixtures';
+import {
+  createUpstreamTables,
+  insertEvents,
+  insertIdentityMap,
+} from './support/clickhouse-fixtures';
 
 interface Published {
   subject: string;
@@ -61,7 +65,8 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     const prefix = `${t.namespace}.`;
     const sub = nats.subscribe(`${prefix}${SUBJECTS.membershipChanged}.>`);
     void (async () => {
-      for await (const m of sub) published.push({ subject: m.subject.slice(prefix.length), body: m.json() });
+      for await (const m of sub)
+        published.push({ subject: m.subject.slice(prefix.length), body: m.json() });
     })();
     await nats.flush();
   });
@@ -74,11 +79,18 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
       method: 'POST',
       body: JSON.stringify({
         name: 'bad',
-        definition: { condition: { type: 'and', conditions: [{ type: 'event', event: 'X', count: { operator: 'at_least', value: -1 } }] } },
+        definition: {
+          condition: {
+            type: 'and',
+            conditions: [{ type: 'event', event: 'X', count: { operator: 'at_least', value: -1 } }],
+          },
+        },
       }),
     });
     assert.equal(response.status, 400);
-    const body = (await response.json()) as { error: { code: string; details: { issues: { pointer: string }[] } } };
+    const body = (await response.json()) as {
+      error: { code: string; details: { issues: { pointer: string }[] } };
+    };
     assert.equal(body.error.code, 'segment.definition_invalid');
     assert.equal(body.error.details.issues[0]?.pointer, '/condition/conditions/0/count/value');
   });
@@ -90,17 +102,63 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     await insertIdentityMap(clickhouse, [
       { workspaceId: ws, type: 'user_id', value: 'alice', profileId: 'prof-alice', version: 1 },
       { workspaceId: ws, type: 'user_id', value: 'bob', profileId: 'prof-bob', version: 1 },
-      { workspaceId: ws, type: 'anonymous_id', value: 'anon-1', profileId: 'prof-anon', version: 1 },
+      {
+        workspaceId: ws,
+        type: 'anonymous_id',
+        value: 'anon-1',
+        profileId: 'prof-anon',
+        version: 1,
+      },
     ]);
     await insertEvents(clickhouse, [
-      { workspaceId: ws, messageId: 'h1', type: 'track', event: 'Product Viewed', userId: 'alice', properties: { category: 'bags' }, timestamp: now - 3_600_000 },
-      { workspaceId: ws, messageId: 'h2', type: 'track', event: 'Product Viewed', userId: 'alice', properties: { category: 'bags' }, timestamp: now - 7_200_000 },
-      { workspaceId: ws, messageId: 'h3', type: 'track', event: 'Product Viewed', userId: 'bob', properties: { category: 'bags' }, timestamp: now - 3_600_000 },
-      { workspaceId: ws, messageId: 'h4', type: 'track', event: 'Product Viewed', anonymousId: 'anon-1', properties: { category: 'shoes' }, timestamp: now - 3_600_000 },
+      {
+        workspaceId: ws,
+        messageId: 'h1',
+        type: 'track',
+        event: 'Product Viewed',
+        userId: 'alice',
+        properties: { category: 'bags' },
+        timestamp: now - 3_600_000,
+      },
+      {
+        workspaceId: ws,
+        messageId: 'h2',
+        type: 'track',
+        event: 'Product Viewed',
+        userId: 'alice',
+        properties: { category: 'bags' },
+        timestamp: now - 7_200_000,
+      },
+      {
+        workspaceId: ws,
+        messageId: 'h3',
+        type: 'track',
+        event: 'Product Viewed',
+        userId: 'bob',
+        properties: { category: 'bags' },
+        timestamp: now - 3_600_000,
+      },
+      {
+        workspaceId: ws,
+        messageId: 'h4',
+        type: 'track',
+        event: 'Product Viewed',
+        anonymousId: 'anon-1',
+        properties: { category: 'shoes' },
+        timestamp: now - 3_600_000,
+      },
     ]);
     // Traits and CRM through their contract messages.
-    await publish(`${SUBJECTS.profileUpdated}.${ws}`, { profileId: 'prof-alice', version: '1', changes: [{ key: 'plan', operation: 'TRAIT_OPERATION_SET', value: 'pro' }] });
-    await publish(`${SUBJECTS.profileUpdated}.${ws}`, { profileId: 'prof-bob', version: '1', changes: [{ key: 'plan', operation: 'TRAIT_OPERATION_SET', value: 'pro' }] });
+    await publish(`${SUBJECTS.profileUpdated}.${ws}`, {
+      profileId: 'prof-alice',
+      version: '1',
+      changes: [{ key: 'plan', operation: 'TRAIT_OPERATION_SET', value: 'pro' }],
+    });
+    await publish(`${SUBJECTS.profileUpdated}.${ws}`, {
+      profileId: 'prof-bob',
+      version: '1',
+      changes: [{ key: 'plan', operation: 'TRAIT_OPERATION_SET', value: 'pro' }],
+    });
     await eventually(async () => {
       const rows = await t.platform.infrastructure.services[0]?.postgres.query<unknown[]>(
         `SELECT 1 FROM segmentation.profiles WHERE workspace_id = $1 AND traits->>'plan' = 'pro'`,
@@ -114,7 +172,13 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
         type: 'and',
         conditions: [
           { type: 'trait', key: 'plan', operator: 'equals', value: 'pro' },
-          { type: 'event', event: 'Product Viewed', where: [{ property: 'category', operator: 'equals', value: 'bags' }], count: { operator: 'at_least', value: 2 }, window: { type: 'last', duration: '7d' } },
+          {
+            type: 'event',
+            event: 'Product Viewed',
+            where: [{ property: 'category', operator: 'equals', value: 'bags' }],
+            count: { operator: 'at_least', value: 2 },
+            window: { type: 'last', duration: '7d' },
+          },
         ],
       },
     };
@@ -123,7 +187,10 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     );
     assert.equal(preview.estimatedSize, 1);
     const created = await json<{ id: string; version: number; evaluation: { members: number } }>(
-      await t.api('/v1/segments', { method: 'POST', body: JSON.stringify({ name: 'bag lovers', definition }) }),
+      await t.api('/v1/segments', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'bag lovers', definition }),
+      }),
     );
     assert.equal(created.version, 1);
     assert.equal(created.evaluation.members, 1);
@@ -133,24 +200,65 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     // Real time: bob views bags again → enters within a second.
     const started = Date.now();
     await publish(`${SUBJECTS.eventResolved}.${ws}.0`, {
-      items: [{ event: { type: 'track', messageId: 'rt1', userId: 'bob', event: 'Product Viewed', properties: { category: 'bags' }, timestamp: new Date().toISOString() }, profileId: 'prof-bob' }],
+      items: [
+        {
+          event: {
+            type: 'track',
+            messageId: 'rt1',
+            userId: 'bob',
+            event: 'Product Viewed',
+            properties: { category: 'bags' },
+            timestamp: new Date().toISOString(),
+          },
+          profileId: 'prof-bob',
+        },
+      ],
     });
-    await eventually(async () => ((await members(created.id)).includes('prof-bob') ? true : undefined));
+    await eventually(async () =>
+      (await members(created.id)).includes('prof-bob') ? true : undefined,
+    );
     const entry = await eventually(async () =>
-      published.find((p) => p.body.segmentId === created.id && p.body.mode === 'EVALUATION_MODE_REALTIME' && p.body.changes.some((c) => c.profileId === 'prof-bob')),
+      published.find(
+        (p) =>
+          p.body.segmentId === created.id &&
+          p.body.mode === 'EVALUATION_MODE_REALTIME' &&
+          p.body.changes.some((c) => c.profileId === 'prof-bob'),
+      ),
     );
     assert.equal(entry.body.changes[0]?.transition, 'MEMBERSHIP_TRANSITION_ENTERED');
     assert.ok(Date.now() - started < 5000);
     // The same message again changes nothing (idempotent).
     await publish(`${SUBJECTS.eventResolved}.${ws}.0`, {
-      items: [{ event: { type: 'track', messageId: 'rt1', userId: 'bob', event: 'Product Viewed', properties: { category: 'bags' }, timestamp: new Date().toISOString() }, profileId: 'prof-bob' }],
+      items: [
+        {
+          event: {
+            type: 'track',
+            messageId: 'rt1',
+            userId: 'bob',
+            event: 'Product Viewed',
+            properties: { category: 'bags' },
+            timestamp: new Date().toISOString(),
+          },
+          profileId: 'prof-bob',
+        },
+      ],
     });
 
     // Merge: bob is folded into alice; bob exits, alice stays (re-evaluated with bob's hits).
-    await publish(`${SUBJECTS.profileMerged}.${ws}`, { mergeId: 'mg1', survivingProfileId: 'prof-alice', mergedProfileIds: ['prof-bob'] });
-    await eventually(async () => ((await members(created.id)).join() === 'prof-alice' ? true : undefined));
+    await publish(`${SUBJECTS.profileMerged}.${ws}`, {
+      mergeId: 'mg1',
+      survivingProfileId: 'prof-alice',
+      mergedProfileIds: ['prof-bob'],
+    });
+    await eventually(async () =>
+      (await members(created.id)).join() === 'prof-alice' ? true : undefined,
+    );
     const exit = await eventually(async () =>
-      published.find((p) => p.body.changes.some((c) => c.profileId === 'prof-bob' && c.transition === 'MEMBERSHIP_TRANSITION_EXITED')),
+      published.find((p) =>
+        p.body.changes.some(
+          (c) => c.profileId === 'prof-bob' && c.transition === 'MEMBERSHIP_TRANSITION_EXITED',
+        ),
+      ),
     );
     assert.equal(exit.body.segmentId, created.id);
     // History: at beforeBob only alice; a moment after bob's entry both.
@@ -167,29 +275,64 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     const created = await json<{ id: string }>(
       await t.api('/v1/segments', {
         method: 'POST',
-        body: JSON.stringify({ name: 'won deals', definition: { condition: { type: 'deal', stageKind: 'won' } } }),
+        body: JSON.stringify({
+          name: 'won deals',
+          definition: { condition: { type: 'deal', stageKind: 'won' } },
+        }),
       }),
     );
     await publish(`${SUBJECTS.eventResolved}.${ws}.1`, {
-      items: [{ type: 'identify', messageId: 'crm-contact-c1-v1', userId: '', event: '', timestamp: new Date().toISOString(), context: { crm: { aggregateType: 'contact', aggregateId: 'c1' } }, profileId: 'prof-carol' }],
+      items: [
+        {
+          type: 'identify',
+          messageId: 'crm-contact-c1-v1',
+          userId: '',
+          event: '',
+          timestamp: new Date().toISOString(),
+          context: { crm: { aggregateType: 'contact', aggregateId: 'c1' } },
+          profileId: 'prof-carol',
+        },
+      ],
     });
-    await publish(`cdp.crm.deal.created.v1.${ws}`, { aggregateType: 'deal', aggregateId: 'd1', aggregateVersion: '1', type: 'created', payload: { fields: { stageId: 's-neg', contactIds: ['c1'] }, origin: 'crm' } });
-    await publish(`cdp.crm.deal.stage_changed.v1.${ws}`, { aggregateType: 'deal', aggregateId: 'd1', aggregateVersion: '2', type: 'stage_changed', payload: { fromStageId: 's-neg', toStageId: 's-won', stageKind: 'won', origin: 'crm' } });
-    await eventually(async () => ((await members(created.id)).includes('prof-carol') ? true : undefined));
+    await publish(`cdp.crm.deal.created.v1.${ws}`, {
+      aggregateType: 'deal',
+      aggregateId: 'd1',
+      aggregateVersion: '1',
+      type: 'created',
+      payload: { fields: { stageId: 's-neg', contactIds: ['c1'] }, origin: 'crm' },
+    });
+    await publish(`cdp.crm.deal.stage_changed.v1.${ws}`, {
+      aggregateType: 'deal',
+      aggregateId: 'd1',
+      aggregateVersion: '2',
+      type: 'stage_changed',
+      payload: { fromStageId: 's-neg', toStageId: 's-won', stageKind: 'won', origin: 'crm' },
+    });
+    await eventually(async () =>
+      (await members(created.id)).includes('prof-carol') ? true : undefined,
+    );
 
     const parent = await json<{ id: string }>(
       await t.api('/v1/segments', {
         method: 'POST',
-        body: JSON.stringify({ name: 'wraps', definition: { condition: { type: 'segment', segmentId: created.id } } }),
+        body: JSON.stringify({
+          name: 'wraps',
+          definition: { condition: { type: 'segment', segmentId: created.id } },
+        }),
       }),
     );
     assert.deepEqual(await members(parent.id), ['prof-carol']);
     const cyclic = await t.api(`/v1/segments/${created.id}`, {
       method: 'PATCH',
-      body: JSON.stringify({ definition: { condition: { type: 'segment', segmentId: parent.id } } }),
+      body: JSON.stringify({
+        definition: { condition: { type: 'segment', segmentId: parent.id } },
+      }),
     });
     assert.equal(cyclic.status, 400);
-    assert.equal(((await cyclic.json()) as { error: { code: string } }).error.code, 'segment.reference_cycle');
+    assert.equal(
+      ((await cyclic.json()) as { error: { code: string } }).error.code,
+      'segment.reference_cycle',
+    );
     // Another workspace sees nothing of these.
     const other = await t.newTenant();
     assert.equal((await t.api(`/v1/segments/${created.id}`, { key: other.adminKey })).status, 404);
@@ -200,13 +343,32 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     const created = await json<{ id: string }>(
       await t.api('/v1/segments', {
         method: 'POST',
-        body: JSON.stringify({ name: 'recent', definition: { condition: { type: 'event', event: 'Ping', window: { type: 'last', duration: '3s' } } } }),
+        body: JSON.stringify({
+          name: 'recent',
+          definition: {
+            condition: { type: 'event', event: 'Ping', window: { type: 'last', duration: '3s' } },
+          },
+        }),
       }),
     );
     await publish(`${SUBJECTS.eventResolved}.${ws}.2`, {
-      items: [{ type: 'track', messageId: 'ping1', userId: 'dave', event: 'Ping', timestamp: new Date().toISOString(), profileId: 'prof-dave' }],
+      items: [
+        {
+          type: 'track',
+          messageId: 'ping1',
+          userId: 'dave',
+          event: 'Ping',
+          timestamp: new Date().toISOString(),
+          profileId: 'prof-dave',
+        },
+      ],
     });
-    await eventually(async () => ((await members(created.id)).includes('prof-dave') ? true : undefined));
-    await eventually(async () => ((await members(created.id)).includes('prof-dave') ? undefined : true), 10_000);
+    await eventually(async () =>
+      (await members(created.id)).includes('prof-dave') ? true : undefined,
+    );
+    await eventually(
+      async () => ((await members(created.id)).includes('prof-dave') ? undefined : true),
+      10_000,
+    );
   });
 });

@@ -17,7 +17,9 @@ export async function createUpstreamTables(clickhouse: ClickHouseClient): Promis
   for (const service of ['ingestion', 'identity'])
     await runClickHouseMigrations(clickhouse, {
       service,
-      migrations: loadClickHouseMigrations(join(ROOT, 'services', service, 'migrations', 'clickhouse')),
+      migrations: loadClickHouseMigrations(
+        join(ROOT, 'services', service, 'migrations', 'clickhouse'),
+      ),
     });
 }
 

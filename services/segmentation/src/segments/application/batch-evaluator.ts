@@ -53,7 +53,10 @@ export class BatchEvaluator {
   ) {}
 
   /** Members of a definition now, without recording anything. */
-  async preview(ws: string, definition: SegmentDefinition): Promise<{ size: number; evaluatedProfiles: number }> {
+  async preview(
+    ws: string,
+    definition: SegmentDefinition,
+  ): Promise<{ size: number; evaluatedProfiles: number }> {
     const { members, evaluated } = await this.compute(ws, definition, this.clock.now());
     return { size: members.size, evaluatedProfiles: evaluated };
   }
@@ -116,14 +119,22 @@ export class BatchEvaluator {
       const span = durationMs(node.window.duration);
       const keys = node.type === 'event' ? [matcherKey(node)] : node.steps.map(matcherKey);
       for (const key of keys)
-        for (const [profile, at] of await this.reads.windowExpiries(segment.workspaceId, key, span, now))
+        for (const [profile, at] of await this.reads.windowExpiries(
+          segment.workspaceId,
+          key,
+          span,
+          now,
+        ))
           due.set(profile, Math.min(at, due.get(profile) ?? Infinity));
     }
     const entries = [...due];
     for (let i = 0; i < entries.length; i += PAGE)
       await this.uow.run(async (tx) => {
         const chunk = entries.slice(i, i + PAGE);
-        await tx.ensureProfiles(segment.workspaceId, chunk.map(([id]) => id));
+        await tx.ensureProfiles(
+          segment.workspaceId,
+          chunk.map(([id]) => id),
+        );
         await tx.setRechecks(segment.workspaceId, segment.id, new Map(chunk));
       });
   }
@@ -198,8 +209,12 @@ export class BatchEvaluator {
       for (const id of ids) {
         const segments = new Set<string>();
         for (const [ref, set] of refMembers) if (set.has(id)) segments.add(ref);
-        const profileFacts = { ...(facts.get(id) ?? { traits: {}, crm: { deals: [], companies: [], openTickets: 0 } }), segments };
-        if (evaluate(definition.condition, profileFacts, new PrecomputedBehavior(results, id), now)) members.add(id);
+        const profileFacts = {
+          ...(facts.get(id) ?? { traits: {}, crm: { deals: [], companies: [], openTickets: 0 } }),
+          segments,
+        };
+        if (evaluate(definition.condition, profileFacts, new PrecomputedBehavior(results, id), now))
+          members.add(id);
       }
       evaluated += ids.length;
     };

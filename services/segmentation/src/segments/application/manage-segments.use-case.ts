@@ -28,9 +28,14 @@ export interface SegmentInput {
 export function validDefinition(input: unknown): SegmentDefinition {
   const parsed = parseDefinition(input);
   if (!parsed.ok)
-    throw new DomainError('invalid', 'segment.definition_invalid', `definition: ${parsed.issues[0]?.pointer || '/'} ${parsed.issues[0]?.message ?? ''}`, {
-      issues: parsed.issues,
-    });
+    throw new DomainError(
+      'invalid',
+      'segment.definition_invalid',
+      `definition: ${parsed.issues[0]?.pointer || '/'} ${parsed.issues[0]?.message ?? ''}`,
+      {
+        issues: parsed.issues,
+      },
+    );
   return parsed.definition;
 }
 
@@ -52,7 +57,8 @@ export class ManageSegmentsUseCase {
 
   async get(ws: string, id: string): Promise<StoredSegment> {
     const segment = await this.store.get(ws, id);
-    if (!segment) throw new DomainError('not_found', 'segment.not_found', `segment ${id} not found`);
+    if (!segment)
+      throw new DomainError('not_found', 'segment.not_found', `segment ${id} not found`);
     return segment;
   }
 
@@ -60,20 +66,36 @@ export class ManageSegmentsUseCase {
     return this.store.list(ws);
   }
 
-  async create(ws: string, input: SegmentInput): Promise<{ segment: StoredSegment; evaluation: BatchSummary }> {
-    if (!input.name) throw new DomainError('invalid', 'request.invalid', 'name: required', { field: 'name' });
+  async create(
+    ws: string,
+    input: SegmentInput,
+  ): Promise<{ segment: StoredSegment; evaluation: BatchSummary }> {
+    if (!input.name)
+      throw new DomainError('invalid', 'request.invalid', 'name: required', { field: 'name' });
     const definition = validDefinition(input.definition);
     const id = `seg_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const refs = await this.checkReferences(ws, id, definition);
     await this.prepareHits(ws, definition);
-    const segment = await this.store.create({ workspaceId: ws, id, name: input.name, description: input.description ?? '', definition, refs });
+    const segment = await this.store.create({
+      workspaceId: ws,
+      id,
+      name: input.name,
+      description: input.description ?? '',
+      definition,
+      refs,
+    });
     this.catalog.invalidate(ws);
     return { segment, evaluation: await this.batch.evaluateSegment(segment) };
   }
 
-  async update(ws: string, id: string, input: SegmentInput): Promise<{ segment: StoredSegment; evaluation?: BatchSummary }> {
+  async update(
+    ws: string,
+    id: string,
+    input: SegmentInput,
+  ): Promise<{ segment: StoredSegment; evaluation?: BatchSummary }> {
     await this.get(ws, id);
-    const definition = input.definition === undefined ? undefined : validDefinition(input.definition);
+    const definition =
+      input.definition === undefined ? undefined : validDefinition(input.definition);
     const refs = definition ? await this.checkReferences(ws, id, definition) : undefined;
     if (definition) await this.prepareHits(ws, definition);
     const segment = await this.store.update(
@@ -97,23 +119,44 @@ export class ManageSegmentsUseCase {
     const segment = await this.get(ws, id);
     const dependents = await this.store.referencedBy(ws, id);
     if (dependents.length > 0)
-      throw new DomainError('conflict', 'segment.referenced', `segment ${id} is used by ${dependents.join(', ')}`, { referencedBy: dependents });
+      throw new DomainError(
+        'conflict',
+        'segment.referenced',
+        `segment ${id} is used by ${dependents.join(', ')}`,
+        { referencedBy: dependents },
+      );
     await this.store.delete(ws, id);
     this.catalog.invalidate(ws);
     const members = [...(await this.reads.members(ws, id))];
     for (let i = 0; i < members.length; i += 5000)
-      await this.uow.run((tx) => tx.applyTransitions(ws, segment, 'batch', [], members.slice(i, i + 5000)));
+      await this.uow.run((tx) =>
+        tx.applyTransitions(ws, segment, 'batch', [], members.slice(i, i + 5000)),
+      );
   }
 
-  private async checkReferences(ws: string, id: string, definition: SegmentDefinition): Promise<string[]> {
+  private async checkReferences(
+    ws: string,
+    id: string,
+    definition: SegmentDefinition,
+  ): Promise<string[]> {
     const refs = inputsOf(definition).segmentRefs;
     const stored = await this.store.references(ws);
     for (const ref of refs)
       if (!stored.has(ref))
-        throw new DomainError('invalid', 'segment.reference_unknown', `definition references unknown segment ${ref}`, { segmentId: ref });
+        throw new DomainError(
+          'invalid',
+          'segment.reference_unknown',
+          `definition references unknown segment ${ref}`,
+          { segmentId: ref },
+        );
     const cycle = findCycle(id, refs, (other) => stored.get(other));
     if (cycle)
-      throw new DomainError('invalid', 'segment.reference_cycle', `segment references form a cycle: ${cycle.join(' → ')}`, { cycle });
+      throw new DomainError(
+        'invalid',
+        'segment.reference_cycle',
+        `segment references form a cycle: ${cycle.join(' → ')}`,
+        { cycle },
+      );
     return [...refs];
   }
 

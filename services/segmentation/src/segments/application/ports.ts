@@ -53,7 +53,12 @@ export interface SegmentationTx {
   /** Row locks in id order: evaluations of one profile never interleave. */
   lockProfiles(ws: string, profileIds: readonly string[]): Promise<void>;
   /** Applies a diff; returns the keys that changed (stale per-key versions are ignored). */
-  applyTraitChanges(ws: string, profileId: string, version: number, changes: readonly TraitChange[]): Promise<string[]>;
+  applyTraitChanges(
+    ws: string,
+    profileId: string,
+    version: number,
+    changes: readonly TraitChange[],
+  ): Promise<string[]>;
   /** Links a CRM contact to a profile; returns the profiles whose CRM facts changed. */
   linkContact(ws: string, contactId: string, profileId: string): Promise<string[]>;
   /** Inserts hits (duplicates ignored); returns the profiles that got new ones. */
@@ -63,9 +68,21 @@ export interface SegmentationTx {
   /** Folds `merged` into `survivor` (hits and contacts move; merged ids are marked). */
   mergeProfiles(ws: string, survivor: string, merged: readonly string[]): Promise<void>;
   /** Moves what belongs to the identifiers of each part to that part. */
-  splitProfile(ws: string, source: string, parts: readonly { profileId: string; identifiers: readonly IdentifierRef[] }[]): Promise<void>;
-  loadFacts(ws: string, profileIds: readonly string[], options: { crm: boolean }): Promise<Map<string, Omit<ProfileFacts, 'segments'>>>;
-  loadHits(ws: string, profileIds: readonly string[], keys: readonly MatcherKey[]): Promise<Map<string, Map<MatcherKey, number[]>>>;
+  splitProfile(
+    ws: string,
+    source: string,
+    parts: readonly { profileId: string; identifiers: readonly IdentifierRef[] }[],
+  ): Promise<void>;
+  loadFacts(
+    ws: string,
+    profileIds: readonly string[],
+    options: { crm: boolean },
+  ): Promise<Map<string, Omit<ProfileFacts, 'segments'>>>;
+  loadHits(
+    ws: string,
+    profileIds: readonly string[],
+    keys: readonly MatcherKey[],
+  ): Promise<Map<string, Map<MatcherKey, number[]>>>;
   /** Current memberships (all segments) of the profiles. */
   currentMemberships(ws: string, profileIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Records entries/exits (idempotent: only real transitions are returned) and their MembershipChanged. */
@@ -77,7 +94,11 @@ export interface SegmentationTx {
     exited: readonly string[],
   ): Promise<{ entered: string[]; exited: string[] }>;
   /** Sets (or clears, with null) when each profile must be re-checked for a segment. */
-  setRechecks(ws: string, segmentId: string, due: ReadonlyMap<string, number | null>): Promise<void>;
+  setRechecks(
+    ws: string,
+    segmentId: string,
+    due: ReadonlyMap<string, number | null>,
+  ): Promise<void>;
 }
 
 export interface UnitOfWork {
@@ -89,9 +110,26 @@ export interface SegmentStore {
   get(ws: string, id: string): Promise<StoredSegment | undefined>;
   /** Stored references of every live segment of the workspace (cycle checks). */
   references(ws: string): Promise<Map<string, Set<string>>>;
-  create(segment: { workspaceId: string; id: string; name: string; description: string; definition: SegmentDefinition; refs: readonly string[] }): Promise<StoredSegment>;
+  create(segment: {
+    workspaceId: string;
+    id: string;
+    name: string;
+    description: string;
+    definition: SegmentDefinition;
+    refs: readonly string[];
+  }): Promise<StoredSegment>;
   /** New version when the definition changed; `expectedVersion` guards concurrent edits. */
-  update(ws: string, id: string, patch: { name?: string; description?: string; definition?: SegmentDefinition; refs?: readonly string[] }, expectedVersion?: number): Promise<StoredSegment>;
+  update(
+    ws: string,
+    id: string,
+    patch: {
+      name?: string;
+      description?: string;
+      definition?: SegmentDefinition;
+      refs?: readonly string[];
+    },
+    expectedVersion?: number,
+  ): Promise<StoredSegment>;
   /** Soft delete; members exit. Returns false when there was no such live segment. */
   delete(ws: string, id: string): Promise<boolean>;
   /** Ids of live segments that reference `id`. */
@@ -119,12 +157,21 @@ export interface BatchReads {
   /** Databases' clock, epoch ms (batch snapshots compare against real-time writes). */
   now(): Promise<number>;
   /** For each profile with hits of `key` that may leave a `last` window: when. */
-  windowExpiries(ws: string, key: MatcherKey, spanMs: number, now: number): Promise<Map<string, number>>;
+  windowExpiries(
+    ws: string,
+    key: MatcherKey,
+    spanMs: number,
+    now: number,
+  ): Promise<Map<string, number>>;
 }
 
 /** ClickHouse side of batch evaluation. */
 export interface BehaviorQueries {
-  run(node: import('../domain/definition').BehavioralCondition, ws: string, now: number): Promise<BehaviorResult>;
+  run(
+    node: import('../domain/definition').BehavioralCondition,
+    ws: string,
+    now: number,
+  ): Promise<BehaviorResult>;
   /** Every stored event of `step`'s kind, with its current profile, in chunks. */
   backfill(ws: string, key: MatcherKey, step: EventStep): AsyncIterable<Hit[]>;
 }

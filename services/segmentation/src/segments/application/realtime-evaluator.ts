@@ -42,13 +42,21 @@ export class RealtimeEvaluator {
     private readonly clock: Clock,
   ) {}
 
-  async evaluate(tx: SegmentationTx, ws: string, profileIds: readonly string[], trigger: Trigger): Promise<RealtimeOutcome> {
+  async evaluate(
+    tx: SegmentationTx,
+    ws: string,
+    profileIds: readonly string[],
+    trigger: Trigger,
+  ): Promise<RealtimeOutcome> {
     if (profileIds.length === 0) return { entered: 0, exited: 0 };
     const { ordered } = await this.catalog.get(ws);
     // Segments directly affected, then (transitively) those that reference them.
     const selected = new Set<string>();
     for (const active of ordered) {
-      if (affectedBy(active, trigger) || [...active.inputs.segmentRefs].some((ref) => selected.has(ref)))
+      if (
+        affectedBy(active, trigger) ||
+        [...active.inputs.segmentRefs].some((ref) => selected.has(ref))
+      )
         selected.add(active.segment.id);
     }
     if (selected.size === 0) return { entered: 0, exited: 0 };
@@ -70,9 +78,17 @@ export class RealtimeEvaluator {
       const rechecks = new Map<string, number | null>();
       for (const id of ids) {
         const current = memberships.get(id) ?? new Set<string>();
-        const profileFacts = { ...(facts.get(id) ?? { traits: {}, crm: { deals: [], companies: [], openTickets: 0 } }), segments: current };
+        const profileFacts = {
+          ...(facts.get(id) ?? { traits: {}, crm: { deals: [], companies: [], openTickets: 0 } }),
+          segments: current,
+        };
         const profileHits = hits.get(id) ?? new Map<MatcherKey, number[]>();
-        const member = evaluate(active.segment.definition.condition, profileFacts, new HitsBehavior(profileHits, now), now);
+        const member = evaluate(
+          active.segment.definition.condition,
+          profileFacts,
+          new HitsBehavior(profileHits, now),
+          now,
+        );
         const was = current.has(active.segment.id);
         if (member && !was) joining.push(id);
         if (!member && was) leaving.push(id);
@@ -81,10 +97,14 @@ export class RealtimeEvaluator {
         else current.delete(active.segment.id);
         memberships.set(id, current);
         if (active.inputs.timeDependent)
-          rechecks.set(id, nextChangeAt(active.segment.definition.condition, profileFacts, profileHits, now) ?? null);
+          rechecks.set(
+            id,
+            nextChangeAt(active.segment.definition.condition, profileFacts, profileHits, now) ??
+              null,
+          );
       }
       if (joining.length > 0 || leaving.length > 0) {
-        const applied = await tx.applyTransitions(ws, active.segment, "realtime", joining, leaving);
+        const applied = await tx.applyTransitions(ws, active.segment, 'realtime', joining, leaving);
         entered += applied.entered.length;
         exited += applied.exited.length;
       }

@@ -1,6 +1,12 @@
 import { type JsonValue } from '../domain/definition';
 import { matchesStep, type MatcherKey } from '../domain/event-matcher';
-import { type CrmChange, type Hit, type IdentifierRef, type TraitChange, type UnitOfWork } from './ports';
+import {
+  type CrmChange,
+  type Hit,
+  type IdentifierRef,
+  type TraitChange,
+  type UnitOfWork,
+} from './ports';
 import { type RealtimeEvaluator, type RealtimeOutcome } from './realtime-evaluator';
 import { type SegmentCatalog } from './segment-catalog';
 
@@ -31,11 +37,17 @@ export class RealtimeInputsUseCase {
     private readonly evaluator: RealtimeEvaluator,
   ) {}
 
-  async resolvedEvents(ws: string, events: readonly ResolvedEventInput[]): Promise<RealtimeOutcome> {
+  async resolvedEvents(
+    ws: string,
+    events: readonly ResolvedEventInput[],
+  ): Promise<RealtimeOutcome> {
     if (events.length === 0) return { entered: 0, exited: 0 };
     const { steps } = await this.catalog.get(ws);
     return this.uow.run(async (tx) => {
-      const canonical = await tx.canonicalProfiles(ws, events.map((e) => e.profileId));
+      const canonical = await tx.canonicalProfiles(
+        ws,
+        events.map((e) => e.profileId),
+      );
       const profileOf = (e: ResolvedEventInput) => canonical.get(e.profileId) ?? e.profileId;
       await tx.ensureProfiles(ws, [...new Set(events.map(profileOf))]);
       const hits: Hit[] = [];
@@ -56,14 +68,20 @@ export class RealtimeInputsUseCase {
       const behaviorChanged = await tx.insertHits(ws, hits);
       const crmChanged: string[] = [];
       for (const event of events)
-        if (event.crmContactId) crmChanged.push(...(await tx.linkContact(ws, event.crmContactId, profileOf(event))));
+        if (event.crmContactId)
+          crmChanged.push(...(await tx.linkContact(ws, event.crmContactId, profileOf(event))));
       const a = await this.evaluator.evaluate(tx, ws, behaviorChanged, { matcherKeys: keys });
       const b = await this.evaluator.evaluate(tx, ws, crmChanged, { crm: true });
       return { entered: a.entered + b.entered, exited: a.exited + b.exited };
     });
   }
 
-  profileUpdated(ws: string, profileId: string, version: number, changes: readonly TraitChange[]): Promise<RealtimeOutcome> {
+  profileUpdated(
+    ws: string,
+    profileId: string,
+    version: number,
+    changes: readonly TraitChange[],
+  ): Promise<RealtimeOutcome> {
     return this.uow.run(async (tx) => {
       const survivor = (await tx.canonicalProfiles(ws, [profileId])).get(profileId) ?? profileId;
       // A late update of a merged profile is not the survivor's: it stays with the merged row.
@@ -85,7 +103,11 @@ export class RealtimeInputsUseCase {
   }
 
   /** The merged profiles exit every segment; the survivor is re-evaluated with everything moved. */
-  profilesMerged(ws: string, survivor: string, merged: readonly string[]): Promise<RealtimeOutcome> {
+  profilesMerged(
+    ws: string,
+    survivor: string,
+    merged: readonly string[],
+  ): Promise<RealtimeOutcome> {
     return this.uow.run(async (tx) => {
       await tx.mergeProfiles(ws, survivor, merged);
       const gone = merged.filter((id) => id !== survivor);
@@ -94,7 +116,9 @@ export class RealtimeInputsUseCase {
       let exited = 0;
       for (const active of ordered) {
         const leaving = gone.filter((id) => memberships.get(id)?.has(active.segment.id));
-        if (leaving.length > 0) exited += (await tx.applyTransitions(ws, active.segment, 'realtime', [], leaving)).exited.length;
+        if (leaving.length > 0)
+          exited += (await tx.applyTransitions(ws, active.segment, 'realtime', [], leaving)).exited
+            .length;
         await tx.setRechecks(ws, active.segment.id, new Map(gone.map((id) => [id, null])));
       }
       const outcome = await this.evaluator.evaluate(tx, ws, [survivor], { all: true });
@@ -109,12 +133,16 @@ export class RealtimeInputsUseCase {
   ): Promise<RealtimeOutcome> {
     return this.uow.run(async (tx) => {
       await tx.splitProfile(ws, source, parts);
-      return this.evaluator.evaluate(tx, ws, [source, ...parts.map((p) => p.profileId)], { all: true });
+      return this.evaluator.evaluate(tx, ws, [source, ...parts.map((p) => p.profileId)], {
+        all: true,
+      });
     });
   }
 
   /** Scheduled re-check of time windows for some (segment, profile) pairs. */
   recheck(ws: string, segmentId: string, profileIds: readonly string[]): Promise<RealtimeOutcome> {
-    return this.uow.run((tx) => this.evaluator.evaluate(tx, ws, profileIds, { segmentIds: new Set([segmentId]) }));
+    return this.uow.run((tx) =>
+      this.evaluator.evaluate(tx, ws, profileIds, { segmentIds: new Set([segmentId]) }),
+    );
   }
 }

@@ -42,8 +42,12 @@ export class SegmentCatalog {
 
   private async load(ws: string): Promise<WorkspaceSegments> {
     const segments = await this.store.list(ws);
-    const active = new Map(segments.map((s) => [s.id, { segment: s, inputs: inputsOf(s.definition) }]));
-    const order = dependencyOrder(new Map([...active].map(([id, a]) => [id, a.inputs.segmentRefs])));
+    const active = new Map(
+      segments.map((s) => [s.id, { segment: s, inputs: inputsOf(s.definition) }]),
+    );
+    const order = dependencyOrder(
+      new Map([...active].map(([id, a]) => [id, a.inputs.segmentRefs])),
+    );
     const steps = new Map<MatcherKey, EventStep>();
     for (const a of active.values()) for (const [key, step] of a.inputs.steps) steps.set(key, step);
     return {

@@ -44,7 +44,10 @@ export function inputsOf(definition: SegmentDefinition): DefinitionInputs {
         timeDependent ||= relative(node.operator);
         return;
       case 'event':
-        steps.set(matcherKey(node), { event: node.event, ...(node.where ? { where: node.where } : {}) });
+        steps.set(matcherKey(node), {
+          event: node.event,
+          ...(node.where ? { where: node.where } : {}),
+        });
         behavioral.push(node);
         timeDependent ||= node.window?.type === 'last';
         return;

@@ -3,7 +3,8 @@
  * `parse-definition.ts`; evaluation in `evaluate.ts`; behavioral compilation to ClickHouse in
  * the infrastructure layer. Every node is plain JSON so definitions are stored and versioned as-is.
  */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** Operators comparing one value (a trait, an event property, a company field). */
 export const VALUE_OPERATORS = [

@@ -58,21 +58,30 @@ export function countSatisfies(node: EventCondition, count: number): boolean {
 }
 
 /** The [from, to] epoch-ms bounds of a window at `now` (inclusive; undefined = unbounded). */
-export function windowBounds(window: TimeWindow | undefined, now: number): { from?: number; to?: number } {
+export function windowBounds(
+  window: TimeWindow | undefined,
+  now: number,
+): { from?: number; to?: number } {
   if (!window || window.type === 'ever') return {};
   if (window.type === 'last') return { from: now - durationMs(window.duration), to: now };
   return { from: parseInstant(window.from) ?? 0, to: parseInstant(window.to) ?? 0 };
 }
 
 function inWindow(at: number, bounds: { from?: number; to?: number }): boolean {
-  return (bounds.from === undefined || at >= bounds.from) && (bounds.to === undefined || at <= bounds.to);
+  return (
+    (bounds.from === undefined || at >= bounds.from) && (bounds.to === undefined || at <= bounds.to)
+  );
 }
 
 /**
  * Whether some first-step event happened strictly before a second-step event at most `withinMs`
  * later. `first` and `then` are the in-window timestamps (any order).
  */
-export function sequenceOccurs(first: readonly number[], then: readonly number[], withinMs: number): boolean {
+export function sequenceOccurs(
+  first: readonly number[],
+  then: readonly number[],
+  withinMs: number,
+): boolean {
   const starts = [...first].sort((a, b) => a - b);
   for (const end of then) {
     // The latest start strictly before `end` is the best candidate for this end.
@@ -123,12 +132,21 @@ function companyField(company: Readonly<Record<string, JsonValue>>, field: strin
     : readPath(company as JsonValue, field.split('.'));
 }
 
-function compareCount(operator: 'equals' | 'gt' | 'gte' | 'lt' | 'lte', actual: number, expected: number): boolean {
+function compareCount(
+  operator: 'equals' | 'gt' | 'gte' | 'lt' | 'lte',
+  actual: number,
+  expected: number,
+): boolean {
   return compareValue(operator as TraitOperator, actual, expected, 0);
 }
 
 /** Evaluates a condition for one profile at `now` (epoch ms). Pure. */
-export function evaluate(condition: Condition, facts: ProfileFacts, behavior: BehaviorSource, now: number): boolean {
+export function evaluate(
+  condition: Condition,
+  facts: ProfileFacts,
+  behavior: BehaviorSource,
+  now: number,
+): boolean {
   switch (condition.type) {
     case 'and':
       return condition.conditions.every((c) => evaluate(c, facts, behavior, now));
@@ -137,7 +155,12 @@ export function evaluate(condition: Condition, facts: ProfileFacts, behavior: Be
     case 'not':
       return !evaluate(condition.condition, facts, behavior, now);
     case 'trait':
-      return compareValue(condition.operator, traitValue(facts, condition.key, condition.path), condition.value, now);
+      return compareValue(
+        condition.operator,
+        traitValue(facts, condition.key, condition.path),
+        condition.value,
+        now,
+      );
     case 'computed':
       return compareValue(
         condition.operator,
@@ -162,7 +185,12 @@ export function evaluate(condition: Condition, facts: ProfileFacts, behavior: Be
       if (facts.crm.companies.length === 0)
         return compareValue(condition.operator, undefined, condition.value, now);
       return facts.crm.companies.some((company) =>
-        compareValue(condition.operator, companyField(company, condition.field), condition.value, now),
+        compareValue(
+          condition.operator,
+          companyField(company, condition.field),
+          condition.value,
+          now,
+        ),
       );
     case 'open_tickets':
       return compareCount(condition.operator, facts.crm.openTickets, condition.value);
@@ -205,13 +233,23 @@ export function nextChangeAt(
       case 'trait':
       case 'computed': {
         const key = node.type === 'trait' ? node.key : `computed.${node.trait}`;
-        const flip = nextFlipOfValue(node.operator, traitValue(facts, key, node.path), node.value, now);
+        const flip = nextFlipOfValue(
+          node.operator,
+          traitValue(facts, key, node.path),
+          node.value,
+          now,
+        );
         if (flip !== undefined) candidates.push(flip);
         return;
       }
       case 'company':
         for (const company of facts.crm.companies) {
-          const flip = nextFlipOfValue(node.operator, companyField(company, node.field), node.value, now);
+          const flip = nextFlipOfValue(
+            node.operator,
+            companyField(company, node.field),
+            node.value,
+            now,
+          );
           if (flip !== undefined) candidates.push(flip);
         }
         return;

@@ -25,6 +25,11 @@ export function matchesStep(step: EventStep, event: ObservedEvent): boolean {
   if (event.type !== 'track' || event.event !== step.event) return false;
   const properties: JsonValue = (event.properties ?? {}) as JsonValue;
   return (step.where ?? []).every((filter) =>
-    compareValue(filter.operator, readPath(properties, filter.property.split('.')), filter.value, 0),
+    compareValue(
+      filter.operator,
+      readPath(properties, filter.property.split('.')),
+      filter.value,
+      0,
+    ),
   );
 }

@@ -58,7 +58,12 @@ export function parseDefinition(input: unknown): ParseResult {
       if (!keys.includes(key)) issue(`${pointer}/${escapePointer(key)}`, `unknown key "${key}"`);
   };
 
-  const text = (value: unknown, pointer: string, pattern = NAME, what = 'a string'): string | undefined =>
+  const text = (
+    value: unknown,
+    pointer: string,
+    pattern = NAME,
+    what = 'a string',
+  ): string | undefined =>
     typeof value === 'string' && pattern.test(value) ? value : issue(pointer, `expected ${what}`);
 
   const jsonValue = (value: unknown, pointer: string): JsonValue | undefined => {
@@ -81,8 +86,15 @@ export function parseDefinition(input: unknown): ParseResult {
         if (value !== undefined) return issue(at, `"${operator}" takes no value`);
         return {};
       case 'in': {
-        if (!Array.isArray(value) || value.length === 0 || value.length > DEFINITION_LIMITS.maxListValues)
-          return issue(at, `expected a non-empty array of at most ${DEFINITION_LIMITS.maxListValues} values`);
+        if (
+          !Array.isArray(value) ||
+          value.length === 0 ||
+          value.length > DEFINITION_LIMITS.maxListValues
+        )
+          return issue(
+            at,
+            `expected a non-empty array of at most ${DEFINITION_LIMITS.maxListValues} values`,
+          );
         const values: JsonValue[] = [];
         value.forEach((v, i) => {
           const parsed = jsonValue(v, `${at}/${i}`);
@@ -170,8 +182,10 @@ export function parseDefinition(input: unknown): ParseResult {
         allowKeys(value, pointer, ['type', 'from', 'to']);
         const from = typeof value.from === 'string' ? parseInstant(value.from) : undefined;
         const to = typeof value.to === 'string' ? parseInstant(value.to) : undefined;
-        if (from === undefined) return issue(`${pointer}/from`, 'expected an ISO-8601 date or date-time');
-        if (to === undefined) return issue(`${pointer}/to`, 'expected an ISO-8601 date or date-time');
+        if (from === undefined)
+          return issue(`${pointer}/from`, 'expected an ISO-8601 date or date-time');
+        if (to === undefined)
+          return issue(`${pointer}/to`, 'expected an ISO-8601 date or date-time');
         if (from > to) return issue(`${pointer}/to`, 'must not be before "from"');
         return { type: 'between', from: value.from as string, to: value.to as string };
       }
@@ -210,9 +224,13 @@ export function parseDefinition(input: unknown): ParseResult {
     node: Json,
     pointer: string,
   ): { operator: TraitOperator; value?: JsonValue; path?: string[] } | undefined => {
-    const operator = operatorOf<TraitOperator>(node, pointer, [...VALUE_OPERATORS, ...DATE_OPERATORS]);
+    const operator = operatorOf<TraitOperator>(node, pointer, [
+      ...VALUE_OPERATORS,
+      ...DATE_OPERATORS,
+    ]);
     const nested = node.path === undefined ? undefined : path(node.path, `${pointer}/path`);
-    if (operator === undefined || (node.path !== undefined && nested === undefined)) return undefined;
+    if (operator === undefined || (node.path !== undefined && nested === undefined))
+      return undefined;
     const rest = operand(node, pointer, operator);
     if (!rest) return undefined;
     return { operator, ...rest, ...(nested ? { path: nested } : {}) };
@@ -292,7 +310,8 @@ export function parseDefinition(input: unknown): ParseResult {
           return issue(`${pointer}/steps`, 'expected exactly two steps: [first, then]');
         const steps = list.map((s, i) =>
           isObject(s)
-            ? (allowKeys(s, `${pointer}/steps/${i}`, ['event', 'where']), step(s, `${pointer}/steps/${i}`))
+            ? (allowKeys(s, `${pointer}/steps/${i}`, ['event', 'where']),
+              step(s, `${pointer}/steps/${i}`))
             : issue(`${pointer}/steps/${i}`, 'expected { event, where? }'),
         );
         const within =
@@ -306,7 +325,12 @@ export function parseDefinition(input: unknown): ParseResult {
       }
       case 'deal': {
         allowKeys(value, pointer, ['type', 'stageId', 'stageKind', 'pipelineId']);
-        const out: { type: 'deal'; stageId?: string; stageKind?: 'open' | 'won' | 'lost'; pipelineId?: string } = {
+        const out: {
+          type: 'deal';
+          stageId?: string;
+          stageKind?: 'open' | 'won' | 'lost';
+          pipelineId?: string;
+        } = {
           type: 'deal',
         };
         let ok = true;
@@ -347,7 +371,12 @@ export function parseDefinition(input: unknown): ParseResult {
       }
       case 'segment': {
         allowKeys(value, pointer, ['type', 'segmentId']);
-        const id = text(value.segmentId, `${pointer}/segmentId`, /^[A-Za-z0-9_-]{1,64}$/, 'a segment id');
+        const id = text(
+          value.segmentId,
+          `${pointer}/segmentId`,
+          /^[A-Za-z0-9_-]{1,64}$/,
+          'a segment id',
+        );
         return id === undefined ? undefined : { type: 'segment', segmentId: id };
       }
       default:
@@ -358,11 +387,15 @@ export function parseDefinition(input: unknown): ParseResult {
     }
   };
 
-  if (!isObject(input)) return { ok: false, issues: [{ pointer: '', message: 'expected { condition }' }] };
+  if (!isObject(input))
+    return { ok: false, issues: [{ pointer: '', message: 'expected { condition }' }] };
   allowKeys(input, '', ['condition']);
   const root = condition(input.condition, '/condition', 1);
   if (issues.length > 0 || !root) {
-    return { ok: false, issues: issues.length > 0 ? issues : [{ pointer: '/condition', message: 'invalid' }] };
+    return {
+      ok: false,
+      issues: issues.length > 0 ? issues : [{ pointer: '/condition', message: 'invalid' }],
+    };
   }
   return { ok: true, definition: { condition: root } };
 }

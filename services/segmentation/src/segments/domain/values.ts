@@ -73,7 +73,9 @@ export function compareValue(
       if (typeof actual === 'string') return actual.includes(expected);
       return Array.isArray(actual) && actual.some((v) => v === expected);
     case 'starts_with':
-      return typeof actual === 'string' && typeof expected === 'string' && actual.startsWith(expected);
+      return (
+        typeof actual === 'string' && typeof expected === 'string' && actual.startsWith(expected)
+      );
     case 'gt':
       return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
     case 'gte':

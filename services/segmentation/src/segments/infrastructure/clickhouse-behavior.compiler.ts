@@ -39,7 +39,12 @@ class Params {
  * profile of each event, following merges: the current profile of its user id, else of its
  * anonymous id, from identity_map (highest version per identifier wins).
  */
-function withProfiles(params: Params, ws: string, inner: string, columns: readonly string[]): string {
+function withProfiles(
+  params: Params,
+  ws: string,
+  inner: string,
+  columns: readonly string[],
+): string {
   const map = (type: string): string =>
     `(SELECT identifier_value, argMax(profile_id, version) AS profile_id FROM identity_map ` +
     `WHERE workspace_id = ${ws} AND identifier_type = ${params.add('String', type)} GROUP BY identifier_value)`;
@@ -55,8 +60,10 @@ function withProfiles(params: Params, ws: string, inner: string, columns: readon
 function windowSql(params: Params, window: TimeWindow | undefined, now: number): string {
   const { from, to } = windowBounds(window, now);
   const parts: string[] = [];
-  if (from !== undefined) parts.push(`timestamp >= fromUnixTimestamp64Milli(${params.add('Int64', from)}, 'UTC')`);
-  if (to !== undefined) parts.push(`timestamp <= fromUnixTimestamp64Milli(${params.add('Int64', to)}, 'UTC')`);
+  if (from !== undefined)
+    parts.push(`timestamp >= fromUnixTimestamp64Milli(${params.add('Int64', from)}, 'UTC')`);
+  if (to !== undefined)
+    parts.push(`timestamp <= fromUnixTimestamp64Milli(${params.add('Int64', to)}, 'UTC')`);
   return parts.length === 0 ? '1' : parts.join(' AND ');
 }
 
@@ -130,14 +137,20 @@ function stepSql(params: Params, step: EventStep): string {
  * Compiles an event or sequence condition for the profiles of `workspaceId` at `now` (epoch ms;
  * a parameter, never ClickHouse's clock, so batch and real time agree on "the last 7 days").
  */
-export function compileBehavior(node: BehavioralCondition, workspaceId: string, now: number): CompiledBehavior {
+export function compileBehavior(
+  node: BehavioralCondition,
+  workspaceId: string,
+  now: number,
+): CompiledBehavior {
   const params = new Params();
   const ws = params.add('String', workspaceId);
   const track = params.add('String', 'track');
   const base = `workspace_id = ${ws} AND type = ${track} AND ${windowSql(params, node.window, now)}`;
   if (node.type === 'event') {
     const rule =
-      node.performed === false ? { operator: 'exactly' as const, value: 0 } : (node.count ?? { operator: 'at_least' as const, value: 1 });
+      node.performed === false
+        ? { operator: 'exactly' as const, value: 0 }
+        : (node.count ?? { operator: 'at_least' as const, value: 1 });
     // S and polarity per rule (see CompiledBehavior): violators of at_most/exactly-0 all have events.
     let having: string;
     let negate: boolean;
@@ -150,7 +163,8 @@ export function compileBehavior(node: BehavioralCondition, workspaceId: string, 
         [having, negate] = [`count() > ${n(rule.value)}`, true];
         break;
       case 'exactly':
-        [having, negate] = rule.value === 0 ? ['count() > 0', true] : [`count() = ${n(rule.value)}`, false];
+        [having, negate] =
+          rule.value === 0 ? ['count() > 0', true] : [`count() = ${n(rule.value)}`, false];
         break;
     }
     const inner = `SELECT user_id, anonymous_id FROM events WHERE ${base} AND ${stepSql(params, node)}`;

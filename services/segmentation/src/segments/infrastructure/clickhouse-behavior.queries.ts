@@ -13,29 +13,43 @@ export class ClickHouseBehaviorQueries implements BehaviorQueries {
 
   private client(): ClickHouseClient {
     if (!this.clickhouse)
-      throw new DomainError('unavailable', 'segmentation.clickhouse_unavailable', 'behavioral conditions need ClickHouse (CLICKHOUSE_URL)');
+      throw new DomainError(
+        'unavailable',
+        'segmentation.clickhouse_unavailable',
+        'behavioral conditions need ClickHouse (CLICKHOUSE_URL)',
+      );
     return this.clickhouse;
   }
 
   async run(node: BehavioralCondition, ws: string, now: number): Promise<BehaviorResult> {
     const compiled = compileBehavior(node, ws, now);
-    const result = await this.client().query({ query: compiled.sql, query_params: compiled.params, format: 'JSONCompactEachRow' });
+    const result = await this.client().query({
+      query: compiled.sql,
+      query_params: compiled.params,
+      format: 'JSONCompactEachRow',
+    });
     const rows = await result.json<[string]>();
     return { profiles: new Set(rows.map((r) => r[0])), negate: compiled.negate };
   }
 
   async *backfill(ws: string, key: MatcherKey, step: EventStep): AsyncIterable<Hit[]> {
     const compiled = compileStepEvents(step, ws);
-    const result = await this.client().query({ query: compiled.sql, query_params: compiled.params, format: 'JSONCompactEachRow' });
+    const result = await this.client().query({
+      query: compiled.sql,
+      query_params: compiled.params,
+      format: 'JSONCompactEachRow',
+    });
     const rows = await result.json<[string, string, string, string, string]>();
     for (let i = 0; i < rows.length; i += BACKFILL_CHUNK)
-      yield rows.slice(i, i + BACKFILL_CHUNK).map(([messageId, profileId, at, userId, anonymousId]) => ({
-        matcherKey: key,
-        messageId,
-        profileId,
-        occurredAt: Number(at),
-        userId,
-        anonymousId,
-      }));
+      yield rows
+        .slice(i, i + BACKFILL_CHUNK)
+        .map(([messageId, profileId, at, userId, anonymousId]) => ({
+          matcherKey: key,
+          messageId,
+          profileId,
+          occurredAt: Number(at),
+          userId,
+          anonymousId,
+        }));
   }
 }

@@ -18,12 +18,21 @@ export class PostgresMembershipQueries {
     segmentId: string,
     options: { at?: number; after?: string; limit: number },
   ): Promise<{ data: MemberView[]; nextCursor: string | null }> {
-    const rows = await this.query(ws, segmentId, options.at, options.after ?? '', options.limit + 1);
+    const rows = await this.query(
+      ws,
+      segmentId,
+      options.at,
+      options.after ?? '',
+      options.limit + 1,
+    );
     const data = rows.slice(0, options.limit);
     const last = data[data.length - 1];
     return {
       data,
-      nextCursor: rows.length > options.limit && last ? Buffer.from(last.profileId).toString('base64url') : null,
+      nextCursor:
+        rows.length > options.limit && last
+          ? Buffer.from(last.profileId).toString('base64url')
+          : null,
     };
   }
 
@@ -38,8 +47,16 @@ export class PostgresMembershipQueries {
     }
   }
 
-  private async query(ws: string, segmentId: string, at: number | undefined, after: string, limit: number): Promise<MemberView[]> {
-    const rows = await this.postgres.query<{ profile_id: string; entered_at: Date; exited_at: Date | null }[]>(
+  private async query(
+    ws: string,
+    segmentId: string,
+    at: number | undefined,
+    after: string,
+    limit: number,
+  ): Promise<MemberView[]> {
+    const rows = await this.postgres.query<
+      { profile_id: string; entered_at: Date; exited_at: Date | null }[]
+    >(
       at === undefined
         ? `SELECT profile_id, entered_at, exited_at FROM segmentation.memberships
            WHERE workspace_id = $1 AND segment_id = $2 AND exited_at IS NULL AND profile_id > $3

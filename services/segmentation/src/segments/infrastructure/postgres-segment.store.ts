@@ -76,7 +76,14 @@ export class PostgresSegmentStore implements SegmentStore, MatcherRegistry, Batc
       const rows = await db.query<SegmentRow[]>(
         `INSERT INTO segmentation.segments (workspace_id, id, name, description, version, definition, segment_refs)
          VALUES ($1, $2, $3, $4, 1, $5, $6) RETURNING ${COLUMNS}`,
-        [segment.workspaceId, segment.id, segment.name, segment.description, JSON.stringify(segment.definition), [...segment.refs]],
+        [
+          segment.workspaceId,
+          segment.id,
+          segment.name,
+          segment.description,
+          JSON.stringify(segment.definition),
+          [...segment.refs],
+        ],
       );
       await db.query(
         `INSERT INTO segmentation.segment_versions (workspace_id, segment_id, version, definition) VALUES ($1, $2, 1, $3)`,
@@ -91,7 +98,12 @@ export class PostgresSegmentStore implements SegmentStore, MatcherRegistry, Batc
   async update(
     ws: string,
     id: string,
-    patch: { name?: string; description?: string; definition?: SegmentDefinition; refs?: readonly string[] },
+    patch: {
+      name?: string;
+      description?: string;
+      definition?: SegmentDefinition;
+      refs?: readonly string[];
+    },
     expectedVersion?: number,
   ): Promise<StoredSegment> {
     return this.postgres.transaction(async (db) => {
@@ -102,11 +114,17 @@ export class PostgresSegmentStore implements SegmentStore, MatcherRegistry, Batc
       const row = current[0];
       if (!row) throw new DomainError('not_found', 'segment.not_found', `segment ${id} not found`);
       if (expectedVersion !== undefined && expectedVersion !== row.version)
-        throw new DomainError('conflict', 'segment.version_conflict', `segment ${id} is at version ${row.version}`, {
-          version: row.version,
-        });
+        throw new DomainError(
+          'conflict',
+          'segment.version_conflict',
+          `segment ${id} is at version ${row.version}`,
+          {
+            version: row.version,
+          },
+        );
       const definitionChanged =
-        patch.definition !== undefined && JSON.stringify(patch.definition) !== JSON.stringify(row.definition);
+        patch.definition !== undefined &&
+        JSON.stringify(patch.definition) !== JSON.stringify(row.definition);
       const version = definitionChanged ? row.version + 1 : row.version;
       const rows = await db.query<SegmentRow[]>(
         `UPDATE segmentation.segments SET name = $3, description = $4, version = $5, definition = $6,
@@ -246,7 +264,12 @@ export class PostgresSegmentStore implements SegmentStore, MatcherRegistry, Batc
     return Math.floor(Number(rows[0]?.now ?? Date.now()));
   }
 
-  async windowExpiries(ws: string, key: MatcherKey, spanMs: number, now: number): Promise<Map<string, number>> {
+  async windowExpiries(
+    ws: string,
+    key: MatcherKey,
+    spanMs: number,
+    now: number,
+  ): Promise<Map<string, number>> {
     const rows = await this.postgres.query<{ profile_id: string; due: string }[]>(
       `SELECT profile_id, (extract(epoch FROM min(occurred_at)) * 1000)::float8 + $3 + 1 AS due FROM segmentation.hits
        WHERE workspace_id = $1 AND matcher_key = $2 AND occurred_at >= to_timestamp(($4 - $3) / 1000.0)

@@ -86,7 +86,10 @@ export class PostgresSegmentationTx implements SegmentationTx {
     changes: readonly TraitChange[],
   ): Promise<string[]> {
     await this.ensureProfiles(ws, [profileId]);
-    const [row] = await this.q<{ traits: Record<string, JsonValue>; trait_versions: Record<string, number> }>(
+    const [row] = await this.q<{
+      traits: Record<string, JsonValue>;
+      trait_versions: Record<string, number>;
+    }>(
       `SELECT traits, trait_versions FROM segmentation.profiles
        WHERE workspace_id = $1 AND profile_id = $2 FOR UPDATE`,
       [ws, profileId],
@@ -205,7 +208,9 @@ export class PostgresSegmentationTx implements SegmentationTx {
       case 'contact': {
         const previous = await this.upsertAggregate('crm_contacts', 'contact_id', ws, change);
         if (previous === undefined) return [];
-        const companyId = has('companyId') ? str(fields.companyId) : (str(previous?.company_id) ?? null);
+        const companyId = has('companyId')
+          ? str(fields.companyId)
+          : (str(previous?.company_id) ?? null);
         await this.q(
           `UPDATE segmentation.crm_contacts SET company_id = $3, archived = COALESCE($4, archived), version = $5
            WHERE workspace_id = $1 AND contact_id = $2`,
@@ -218,7 +223,9 @@ export class PostgresSegmentationTx implements SegmentationTx {
       case 'company': {
         const previous = await this.upsertAggregate('crm_companies', 'company_id', ws, change);
         if (previous === undefined) return [];
-        const merged: Record<string, unknown> = { ...((previous?.fields as Record<string, unknown>) ?? {}) };
+        const merged: Record<string, unknown> = {
+          ...((previous?.fields as Record<string, unknown>) ?? {}),
+        };
         for (const [k, v] of Object.entries(fields)) {
           if (v === null) delete merged[k];
           else merged[k] = v;
@@ -258,15 +265,28 @@ export class PostgresSegmentationTx implements SegmentationTx {
         }
         const pipelineId = has('pipelineId') ? str(fields.pipelineId) : str(previous?.pipeline_id);
         const contactIds = has('contactIds')
-          ? (Array.isArray(fields.contactIds) ? fields.contactIds : []).filter((c): c is string => typeof c === 'string')
+          ? (Array.isArray(fields.contactIds) ? fields.contactIds : []).filter(
+              (c): c is string => typeof c === 'string',
+            )
           : before;
         await this.q(
           `UPDATE segmentation.crm_deals SET stage_id = $3, stage_kind = $4, pipeline_id = $5, contact_ids = $6,
              archived = COALESCE($7, archived), version = $8
            WHERE workspace_id = $1 AND deal_id = $2`,
-          [ws, change.aggregateId, stageId, stageKind, pipelineId, contactIds, archived ?? null, change.version],
+          [
+            ws,
+            change.aggregateId,
+            stageId,
+            stageKind,
+            pipelineId,
+            contactIds,
+            archived ?? null,
+            change.version,
+          ],
         );
-        const affected = await this.profilesOfContacts(ws, [...new Set([...before, ...contactIds])]);
+        const affected = await this.profilesOfContacts(ws, [
+          ...new Set([...before, ...contactIds]),
+        ]);
         await this.touch(ws, affected);
         return affected;
       }
@@ -281,7 +301,9 @@ export class PostgresSegmentationTx implements SegmentationTx {
            WHERE workspace_id = $1 AND ticket_id = $2`,
           [ws, change.aggregateId, status, contactId, archived ?? null, change.version],
         );
-        const contacts = [str(previous?.contact_id), contactId].filter((c): c is string => c !== null);
+        const contacts = [str(previous?.contact_id), contactId].filter(
+          (c): c is string => c !== null,
+        );
         const affected = await this.profilesOfContacts(ws, contacts);
         await this.touch(ws, affected);
         return affected;
@@ -310,7 +332,10 @@ export class PostgresSegmentationTx implements SegmentationTx {
        WHERE workspace_id = $1 AND (profile_id = ANY($3) OR merged_into = ANY($3))`,
       [ws, survivor, others],
     );
-    await this.q(`DELETE FROM segmentation.rechecks WHERE workspace_id = $1 AND profile_id = ANY($2)`, [ws, others]);
+    await this.q(
+      `DELETE FROM segmentation.rechecks WHERE workspace_id = $1 AND profile_id = ANY($2)`,
+      [ws, others],
+    );
     await this.touch(ws, [survivor]);
   }
 
@@ -328,7 +353,8 @@ export class PostgresSegmentationTx implements SegmentationTx {
           `UPDATE segmentation.profiles SET merged_into = NULL WHERE workspace_id = $1 AND profile_id = $2`,
           [ws, part.profileId],
         );
-      const values = (type: string) => part.identifiers.filter((i) => i.type === type).map((i) => i.value);
+      const values = (type: string) =>
+        part.identifiers.filter((i) => i.type === type).map((i) => i.value);
       await this.q(
         `UPDATE segmentation.hits SET profile_id = $3 WHERE workspace_id = $1 AND profile_id = $2
            AND ((user_id <> '' AND user_id = ANY($4)) OR (user_id = '' AND anonymous_id = ANY($5)))`,
@@ -387,7 +413,10 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return result;
   }
 
-  async currentMemberships(ws: string, profileIds: readonly string[]): Promise<Map<string, Set<string>>> {
+  async currentMemberships(
+    ws: string,
+    profileIds: readonly string[],
+  ): Promise<Map<string, Set<string>>> {
     const result = new Map<string, Set<string>>();
     if (profileIds.length === 0) return result;
     const rows = await this.q<{ profile_id: string; segment_id: string }>(
@@ -432,8 +461,14 @@ export class PostgresSegmentationTx implements SegmentationTx {
             ),
           );
     const changes = [
-      ...inRows.map((r) => ({ profileId: r.profile_id, transition: 'MEMBERSHIP_TRANSITION_ENTERED' })),
-      ...outRows.map((r) => ({ profileId: r.profile_id, transition: 'MEMBERSHIP_TRANSITION_EXITED' })),
+      ...inRows.map((r) => ({
+        profileId: r.profile_id,
+        transition: 'MEMBERSHIP_TRANSITION_ENTERED',
+      })),
+      ...outRows.map((r) => ({
+        profileId: r.profile_id,
+        transition: 'MEMBERSHIP_TRANSITION_EXITED',
+      })),
     ];
     for (let i = 0; i < changes.length; i += CHANGES_PER_MESSAGE) {
       await this.q(
@@ -455,7 +490,11 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return { entered: inRows.map((r) => r.profile_id), exited: outRows.map((r) => r.profile_id) };
   }
 
-  async setRechecks(ws: string, segmentId: string, due: ReadonlyMap<string, number | null>): Promise<void> {
+  async setRechecks(
+    ws: string,
+    segmentId: string,
+    due: ReadonlyMap<string, number | null>,
+  ): Promise<void> {
     const set = [...due].filter((e): e is [string, number] => e[1] !== null);
     const clear = [...due].filter(([, at]) => at === null).map(([id]) => id);
     if (set.length > 0)
@@ -475,7 +514,12 @@ export class PostgresSegmentationTx implements SegmentationTx {
 
 /** TypeORM answers UPDATE/DELETE … RETURNING with `[rows, affected]`, INSERT with rows. */
 export function returningRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  )
     return result[0] as T[];
   return result as T[];
 }
@@ -486,33 +530,47 @@ export async function loadCrmFacts(
   ws: string,
   profileIds: readonly string[],
 ): Promise<Map<string, ProfileFacts['crm']>> {
-  const contacts = await db.query<{ profile_id: string; contact_id: string; company_id: string | null }[]>(
+  const contacts = await db.query<
+    { profile_id: string; contact_id: string; company_id: string | null }[]
+  >(
     `SELECT profile_id, contact_id, company_id FROM segmentation.crm_contacts
      WHERE workspace_id = $1 AND profile_id = ANY($2) AND NOT archived`,
     [ws, [...profileIds]],
   );
-  const result = new Map<string, { deals: DealFact[]; companies: Record<string, JsonValue>[]; openTickets: number }>();
+  const result = new Map<
+    string,
+    { deals: DealFact[]; companies: Record<string, JsonValue>[]; openTickets: number }
+  >();
   if (contacts.length === 0) return result;
   const contactIds = contacts.map((c) => c.contact_id);
-  const companyIds = [...new Set(contacts.map((c) => c.company_id).filter((c): c is string => c !== null))];
-  const deals = await db.query<{ stage_id: string | null; stage_kind: string | null; pipeline_id: string | null; contact_ids: string[] }[]>(
-      `SELECT stage_id, stage_kind, pipeline_id, contact_ids FROM segmentation.crm_deals
+  const companyIds = [
+    ...new Set(contacts.map((c) => c.company_id).filter((c): c is string => c !== null)),
+  ];
+  const deals = await db.query<
+    {
+      stage_id: string | null;
+      stage_kind: string | null;
+      pipeline_id: string | null;
+      contact_ids: string[];
+    }[]
+  >(
+    `SELECT stage_id, stage_kind, pipeline_id, contact_ids FROM segmentation.crm_deals
        WHERE workspace_id = $1 AND NOT archived AND contact_ids && $2::text[]`,
-      [ws, contactIds],
-    );
+    [ws, contactIds],
+  );
   const tickets = await db.query<{ contact_id: string; open: string }[]>(
-      `SELECT contact_id, count(*) AS open FROM segmentation.crm_tickets
+    `SELECT contact_id, count(*) AS open FROM segmentation.crm_tickets
        WHERE workspace_id = $1 AND NOT archived AND contact_id = ANY($2) AND status = ANY($3)
        GROUP BY contact_id`,
-      [ws, contactIds, OPEN_STATUSES],
-    );
+    [ws, contactIds, OPEN_STATUSES],
+  );
   const companies = await (companyIds.length === 0
-      ? Promise.resolve([] as { company_id: string; fields: Record<string, JsonValue> }[])
-      : db.query<{ company_id: string; fields: Record<string, JsonValue> }[]>(
-          `SELECT company_id, fields FROM segmentation.crm_companies
+    ? Promise.resolve([] as { company_id: string; fields: Record<string, JsonValue> }[])
+    : db.query<{ company_id: string; fields: Record<string, JsonValue> }[]>(
+        `SELECT company_id, fields FROM segmentation.crm_companies
            WHERE workspace_id = $1 AND company_id = ANY($2) AND NOT archived`,
-          [ws, companyIds],
-        ));
+        [ws, companyIds],
+      ));
   const profileOfContact = new Map(contacts.map((c) => [c.contact_id, c.profile_id]));
   const facts = (profileId: string) => {
     let entry = result.get(profileId);
@@ -523,7 +581,11 @@ export async function loadCrmFacts(
     return entry;
   };
   for (const deal of deals) {
-    const owners = new Set(deal.contact_ids.map((c) => profileOfContact.get(c)).filter((p): p is string => p !== undefined));
+    const owners = new Set(
+      deal.contact_ids
+        .map((c) => profileOfContact.get(c))
+        .filter((p): p is string => p !== undefined),
+    );
     for (const owner of owners)
       facts(owner).deals.push({
         stageId: deal.stage_id,

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@cdp/messaging';
 import { createLogger } from '@cdp/observability';
@@ -77,7 +82,9 @@ export class SegmentationOutboxRelay implements OnApplicationBootstrap, OnModule
             schema: row.schema,
           });
         if (rows.length > 0)
-          await db.query(`DELETE FROM segmentation.outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+          await db.query(`DELETE FROM segmentation.outbox WHERE id = ANY($1::bigint[])`, [
+            rows.map((r) => r.id),
+          ]);
         return rows.length;
       });
       if (relayed < DRAIN_BATCH || this.stopped) return;

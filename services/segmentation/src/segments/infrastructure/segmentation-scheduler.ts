@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { createLogger } from '@cdp/observability';
 import { POSTGRES } from '@cdp/runtime';
@@ -42,7 +47,8 @@ export class SegmentationScheduler implements OnApplicationBootstrap, OnModuleDe
       this.timers.push(timer);
     };
     every(this.settings.recheckIntervalMs, () => this.runDueRechecks());
-    if (this.settings.batchIntervalMs > 0) every(this.settings.batchIntervalMs, () => this.runScheduledBatch());
+    if (this.settings.batchIntervalMs > 0)
+      every(this.settings.batchIntervalMs, () => this.runScheduledBatch());
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -63,18 +69,25 @@ export class SegmentationScheduler implements OnApplicationBootstrap, OnModuleDe
            RETURNING workspace_id, segment_id, profile_id`,
           [RECHECK_BATCH],
         );
-        return returningRows<{ workspace_id: string; segment_id: string; profile_id: string }>(result);
+        return returningRows<{ workspace_id: string; segment_id: string; profile_id: string }>(
+          result,
+        );
       });
       if (claimed.length === 0) return total;
       const groups = new Map<string, { ws: string; segment: string; profiles: string[] }>();
       for (const row of claimed) {
         const key = `${row.workspace_id}/${row.segment_id}`;
-        const group = groups.get(key) ?? { ws: row.workspace_id, segment: row.segment_id, profiles: [] };
+        const group = groups.get(key) ?? {
+          ws: row.workspace_id,
+          segment: row.segment_id,
+          profiles: [],
+        };
         group.profiles.push(row.profile_id);
         groups.set(key, group);
       }
       // Evaluation sets the next re-check (or none) for each profile it looks at.
-      for (const group of groups.values()) await this.inputs.recheck(group.ws, group.segment, group.profiles);
+      for (const group of groups.values())
+        await this.inputs.recheck(group.ws, group.segment, group.profiles);
       total += claimed.length;
       if (claimed.length < RECHECK_BATCH || this.stopped) return total;
     }

@@ -1,5 +1,16 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -18,7 +29,11 @@ import { BatchEvaluator, type BatchSummary } from '../../application/batch-evalu
 import { ManageSegmentsUseCase, validDefinition } from '../../application/manage-segments.use-case';
 import { type StoredSegment } from '../../application/ports';
 import { parseInstant } from '../../domain/duration';
-import { decodeCursor, PostgresMembershipQueries, type MemberView } from '../../infrastructure/postgres-membership.queries';
+import {
+  decodeCursor,
+  PostgresMembershipQueries,
+  type MemberView,
+} from '../../infrastructure/postgres-membership.queries';
 
 const createBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -43,13 +58,21 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : where;
-  throw new DomainError('invalid', 'request.invalid', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+  throw new DomainError('invalid', 'request.invalid', `${field}: ${issue?.message ?? 'invalid'}`, {
+    field,
+  });
 }
 
 function instant(at: string | undefined): number | undefined {
   if (at === undefined) return undefined;
   const ms = parseInstant(at);
-  if (ms === undefined) throw new DomainError('invalid', 'request.invalid', 'at: expected an ISO-8601 date or date-time', { field: 'at' });
+  if (ms === undefined)
+    throw new DomainError(
+      'invalid',
+      'request.invalid',
+      'at: expected an ISO-8601 date or date-time',
+      { field: 'at' },
+    );
   return ms;
 }
 
@@ -85,7 +108,9 @@ export class SegmentsController {
   @Post()
   @RequireScopes('segments:write')
   @ApiOkResponse({ description: 'the segment (version 1) and its first batch evaluation' })
-  @ApiBadRequestResponse({ description: 'invalid definition: details.issues lists { pointer, message }' })
+  @ApiBadRequestResponse({
+    description: 'invalid definition: details.issues lists { pointer, message }',
+  })
   async create(
     @CurrentTenant() tenant: TenantContext,
     @Body() body: unknown,
@@ -98,7 +123,9 @@ export class SegmentsController {
   @Post('preview')
   @HttpCode(200)
   @RequireScopes('segments:read')
-  @ApiOkResponse({ description: '{ estimatedSize, evaluatedProfiles }: members the definition would have now' })
+  @ApiOkResponse({
+    description: '{ estimatedSize, evaluatedProfiles }: members the definition would have now',
+  })
   async preview(
     @CurrentTenant() tenant: TenantContext,
     @Body() body: unknown,
@@ -117,14 +144,20 @@ export class SegmentsController {
 
   @Patch(':id')
   @RequireScopes('segments:write')
-  @ApiOkResponse({ description: 'the segment; a changed definition makes a new version and re-evaluates' })
+  @ApiOkResponse({
+    description: 'the segment; a changed definition makes a new version and re-evaluates',
+  })
   @ApiNotFoundResponse()
   async update(
     @CurrentTenant() tenant: TenantContext,
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<SegmentView & { evaluation?: BatchSummary }> {
-    const { segment, evaluation } = await this.segments.update(tenant.workspaceId, id, parse(updateBody, body, 'body'));
+    const { segment, evaluation } = await this.segments.update(
+      tenant.workspaceId,
+      id,
+      parse(updateBody, body, 'body'),
+    );
     return { ...view(segment), ...(evaluation ? { evaluation } : {}) };
   }
 
@@ -141,7 +174,10 @@ export class SegmentsController {
   @RequireScopes('segments:write')
   @ApiOkResponse({ description: 'batch evaluation summary' })
   @ApiNotFoundResponse()
-  async evaluate(@CurrentTenant() tenant: TenantContext, @Param('id') id: string): Promise<BatchSummary> {
+  async evaluate(
+    @CurrentTenant() tenant: TenantContext,
+    @Param('id') id: string,
+  ): Promise<BatchSummary> {
     return this.batch.evaluateSegment(await this.segments.get(tenant.workspaceId, id));
   }
 

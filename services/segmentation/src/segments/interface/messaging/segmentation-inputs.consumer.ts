@@ -19,7 +19,8 @@ const RETRY = { maxDeliver: 50, backoffMs: 250, maxBackoffMs: 30_000, ackWaitMs:
 
 function parse<T extends z.ZodType>(schema: T, payload: unknown, what: string): z.output<T> {
   const result = schema.safeParse(payload);
-  if (!result.success) throw new NonRetryableError(`invalid ${what}: ${result.error.issues[0]?.message ?? ''}`);
+  if (!result.success)
+    throw new NonRetryableError(`invalid ${what}: ${result.error.issues[0]?.message ?? ''}`);
   return result.data;
 }
 
@@ -47,39 +48,74 @@ export class SegmentationInputsConsumer {
       await work();
       stop({ outcome: 'ok' });
     } catch (error) {
-      stop({ outcome: "error" });
+      stop({ outcome: 'error' });
       throw error;
     }
     this.outbox.kick();
   }
 
-  @EventPattern(`${SUBJECTS.eventResolved}.>`, { durable: 'segmentation-resolved-events', concurrency: 8, batchSize: 16, ...RETRY })
+  @EventPattern(`${SUBJECTS.eventResolved}.>`, {
+    durable: 'segmentation-resolved-events',
+    concurrency: 8,
+    batchSize: 16,
+    ...RETRY,
+  })
   async onResolved(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const batch = parse(resolvedBatchSchema, payload, 'ResolvedEventBatch');
-    await this.timed('resolved_events', () => this.inputs.resolvedEvents(workspace(ctx), parseResolvedItems(batch.items)));
+    await this.timed('resolved_events', () =>
+      this.inputs.resolvedEvents(workspace(ctx), parseResolvedItems(batch.items)),
+    );
   }
 
-  @EventPattern(`${SUBJECTS.profileUpdated}.>`, { durable: 'segmentation-profile-updates', concurrency: 8, batchSize: 16, ...RETRY })
+  @EventPattern(`${SUBJECTS.profileUpdated}.>`, {
+    durable: 'segmentation-profile-updates',
+    concurrency: 8,
+    batchSize: 16,
+    ...RETRY,
+  })
   async onProfileUpdated(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const update = parse(profileUpdatedSchema, payload, 'ProfileUpdated');
-    await this.timed('profile_updated', () => this.inputs.profileUpdated(workspace(ctx), update.profileId, update.version, update.changes));
+    await this.timed('profile_updated', () =>
+      this.inputs.profileUpdated(workspace(ctx), update.profileId, update.version, update.changes),
+    );
   }
 
-  @EventPattern('cdp.crm.>', { durable: 'segmentation-crm', concurrency: 1, batchSize: 16, ...RETRY })
+  @EventPattern('cdp.crm.>', {
+    durable: 'segmentation-crm',
+    concurrency: 1,
+    batchSize: 16,
+    ...RETRY,
+  })
   async onCrm(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const change = parse(crmEventSchema, payload, 'CrmEvent');
     await this.timed('crm', () => this.inputs.crmChanged(workspace(ctx), change));
   }
 
-  @EventPattern(`${SUBJECTS.profileMerged}.>`, { durable: 'segmentation-merges', concurrency: 4, ...RETRY })
+  @EventPattern(`${SUBJECTS.profileMerged}.>`, {
+    durable: 'segmentation-merges',
+    concurrency: 4,
+    ...RETRY,
+  })
   async onMerged(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const merged = parse(profileMergedSchema, payload, 'ProfileMerged');
-    await this.timed('merged', () => this.inputs.profilesMerged(workspace(ctx), merged.survivingProfileId, merged.mergedProfileIds));
+    await this.timed('merged', () =>
+      this.inputs.profilesMerged(
+        workspace(ctx),
+        merged.survivingProfileId,
+        merged.mergedProfileIds,
+      ),
+    );
   }
 
-  @EventPattern(`${SUBJECTS.profileSplit}.>`, { durable: 'segmentation-splits', concurrency: 4, ...RETRY })
+  @EventPattern(`${SUBJECTS.profileSplit}.>`, {
+    durable: 'segmentation-splits',
+    concurrency: 4,
+    ...RETRY,
+  })
   async onSplit(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const split = parse(profileSplitSchema, payload, 'ProfileSplit');
-    await this.timed('split', () => this.inputs.profileSplit(workspace(ctx), split.sourceProfileId, split.parts));
+    await this.timed('split', () =>
+      this.inputs.profileSplit(workspace(ctx), split.sourceProfileId, split.parts),
+    );
   }
 }

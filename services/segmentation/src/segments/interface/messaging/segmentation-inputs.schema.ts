@@ -4,7 +4,13 @@ import { type ResolvedEventInput } from '../../application/realtime-inputs.use-c
 import { type CrmChange, type TraitChange } from '../../application/ports';
 
 const id = z.string().min(1).max(1024);
-const version = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,19}$/).transform(Number)]);
+const version = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d{1,19}$/)
+    .transform(Number),
+]);
 const jsonObject = z.record(z.string(), z.unknown());
 
 const eventShape = z.object({
@@ -23,7 +29,9 @@ const eventShape = z.object({
  * `profileId` beside them (what identity publishes today); items without a profile are skipped.
  */
 const resolvedItem = z.union([
-  z.object({ event: eventShape, profileId: id }).transform((i) => ({ ...i.event, profileId: i.profileId })),
+  z
+    .object({ event: eventShape, profileId: id })
+    .transform((i) => ({ ...i.event, profileId: i.profileId })),
   eventShape.extend({ profileId: id }),
 ]);
 
@@ -47,7 +55,9 @@ export function parseResolvedItems(items: readonly unknown[]): ResolvedEventInpu
       anonymousId: (e.anonymousId ?? '').trim(),
       properties: e.properties as Record<string, JsonValue> | undefined,
       timestamp,
-      ...(crm?.aggregateType === 'contact' && typeof crm.aggregateId === 'string' ? { crmContactId: crm.aggregateId } : {}),
+      ...(crm?.aggregateType === 'contact' && typeof crm.aggregateId === 'string'
+        ? { crmContactId: crm.aggregateId }
+        : {}),
     });
   }
   return out;
@@ -61,7 +71,9 @@ export const profileUpdatedSchema = z
       .array(
         z.object({
           key: z.string().min(1).max(300),
-          operation: z.enum(['TRAIT_OPERATION_SET', 'TRAIT_OPERATION_UNSET', 'TRAIT_OPERATION_UNSPECIFIED']).default('TRAIT_OPERATION_SET'),
+          operation: z
+            .enum(['TRAIT_OPERATION_SET', 'TRAIT_OPERATION_UNSET', 'TRAIT_OPERATION_UNSPECIFIED'])
+            .default('TRAIT_OPERATION_SET'),
           value: z.unknown().optional(),
         }),
       )
@@ -70,11 +82,10 @@ export const profileUpdatedSchema = z
   .transform((u) => ({
     profileId: u.profileId,
     version: u.version,
-    changes: u.changes.map(
-      (c): TraitChange =>
-        c.operation === 'TRAIT_OPERATION_UNSET' || c.value === undefined || c.value === null
-          ? { key: c.key, operation: 'unset' }
-          : { key: c.key, operation: 'set', value: c.value as JsonValue },
+    changes: u.changes.map((c): TraitChange =>
+      c.operation === 'TRAIT_OPERATION_UNSET' || c.value === undefined || c.value === null
+        ? { key: c.key, operation: 'unset' }
+        : { key: c.key, operation: 'set', value: c.value as JsonValue },
     ),
   }));
 
@@ -86,15 +97,13 @@ export const crmEventSchema = z
     type: z.string().min(1).max(60),
     payload: jsonObject.default({}),
   })
-  .transform(
-    (e): CrmChange => ({
-      aggregateType: e.aggregateType,
-      aggregateId: e.aggregateId,
-      version: e.aggregateVersion,
-      type: e.type,
-      payload: e.payload,
-    }),
-  );
+  .transform((e): CrmChange => ({
+    aggregateType: e.aggregateType,
+    aggregateId: e.aggregateId,
+    version: e.aggregateVersion,
+    type: e.type,
+    payload: e.payload,
+  }));
 
 export const profileMergedSchema = z.object({
   survivingProfileId: id,
@@ -104,6 +113,11 @@ export const profileMergedSchema = z.object({
 export const profileSplitSchema = z.object({
   sourceProfileId: id,
   parts: z
-    .array(z.object({ profileId: id, identifiers: z.array(z.object({ type: z.string(), value: z.string() })).default([]) }))
+    .array(
+      z.object({
+        profileId: id,
+        identifiers: z.array(z.object({ type: z.string(), value: z.string() })).default([]),
+      }),
+    )
     .max(1000),
 });
