@@ -44,10 +44,12 @@ export class RealtimeInputsUseCase {
     if (events.length === 0) return { entered: 0, exited: 0 };
     const { steps } = await this.catalog.get(ws);
     return this.uow.run(async (tx) => {
-      const canonical = await tx.canonicalProfiles(
-        ws,
-        events.map((e) => e.profileId),
-      );
+      // Locked before reading merged_into: a concurrent merge either committed (we see the
+      // survivor) or waits for us (and then moves the hits we insert).
+      const stamped = [...new Set(events.map((e) => e.profileId))];
+      await tx.ensureProfiles(ws, stamped);
+      await tx.lockProfiles(ws, stamped);
+      const canonical = await tx.canonicalProfiles(ws, stamped);
       const profileOf = (e: ResolvedEventInput) => canonical.get(e.profileId) ?? e.profileId;
       await tx.ensureProfiles(ws, [...new Set(events.map(profileOf))]);
       const hits: Hit[] = [];

@@ -8,8 +8,19 @@ import { compareValue, readPath } from './values';
  */
 export type MatcherKey = string;
 
+/** JSON with object keys sorted: stored definitions (jsonb) come back with keys reordered. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
 export function matcherKey(step: EventStep): MatcherKey {
-  const canonical = JSON.stringify([step.event, step.where ?? []]);
+  const canonical = canonicalJson([step.event, step.where ?? []]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 

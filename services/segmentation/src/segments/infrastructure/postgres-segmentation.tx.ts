@@ -115,7 +115,16 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return changed;
   }
 
+  /**
+   * CRM changes and contact links of a workspace run one at a time: a deal committed while its
+   * contact is being linked would otherwise be invisible to both re-evaluations (write skew).
+   */
+  private async lockCrm(ws: string): Promise<void> {
+    await this.q(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`segmentation-crm:${ws}`]);
+  }
+
   async linkContact(ws: string, contactId: string, profileId: string): Promise<string[]> {
+    await this.lockCrm(ws);
     const before = await this.q<{ profile_id: string | null }>(
       `SELECT profile_id FROM segmentation.crm_contacts WHERE workspace_id = $1 AND contact_id = $2 FOR UPDATE`,
       [ws, contactId],
@@ -198,6 +207,7 @@ export class PostgresSegmentationTx implements SegmentationTx {
   }
 
   async applyCrmChange(ws: string, change: CrmChange): Promise<string[]> {
+    await this.lockCrm(ws);
     const payload = change.payload;
     const fields = (payload.fields ?? {}) as Record<string, unknown>;
     const customFields = (payload.customFields ?? {}) as Record<string, unknown>;
