@@ -20,7 +20,10 @@ let clickhouse: ClickHouseClient;
 const published: Published[] = [];
 let sequence = 0;
 
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -217,7 +220,7 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     await eventually(async () =>
       (await members(created.id)).includes('prof-bob') ? true : undefined,
     );
-    const entry = await eventually(async () =>
+    const entry = await eventually(() =>
       published.find(
         (p) =>
           p.body.segmentId === created.id &&
@@ -253,7 +256,7 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     await eventually(async () =>
       (await members(created.id)).join() === 'prof-alice' ? true : undefined,
     );
-    const exit = await eventually(async () =>
+    const exit = await eventually(() =>
       published.find((p) =>
         p.body.changes.some(
           (c) => c.profileId === 'prof-bob' && c.transition === 'MEMBERSHIP_TRANSITION_EXITED',

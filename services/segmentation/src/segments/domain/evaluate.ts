@@ -5,7 +5,6 @@ import {
   type JsonValue,
   type SequenceCondition,
   type TimeWindow,
-  type TraitOperator,
 } from './definition';
 import { durationMs, parseInstant } from './duration';
 import { matcherKey, type MatcherKey } from './event-matcher';
@@ -129,7 +128,7 @@ function traitValue(facts: ProfileFacts, key: string, path: readonly string[] | 
 function companyField(company: Readonly<Record<string, JsonValue>>, field: string): Actual {
   return Object.prototype.hasOwnProperty.call(company, field)
     ? company[field]
-    : readPath(company as JsonValue, field.split('.'));
+    : readPath(company, field.split('.'));
 }
 
 function compareCount(
@@ -137,7 +136,7 @@ function compareCount(
   actual: number,
   expected: number,
 ): boolean {
-  return compareValue(operator as TraitOperator, actual, expected, 0);
+  return compareValue(operator, actual, expected, 0);
 }
 
 /** Evaluates a condition for one profile at `now` (epoch ms). Pure. */

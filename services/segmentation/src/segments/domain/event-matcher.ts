@@ -34,7 +34,7 @@ export interface ObservedEvent {
 /** Whether a track event is of `step`'s kind (the filters are evaluated clock-free). */
 export function matchesStep(step: EventStep, event: ObservedEvent): boolean {
   if (event.type !== 'track' || event.event !== step.event) return false;
-  const properties: JsonValue = (event.properties ?? {}) as JsonValue;
+  const properties: JsonValue = event.properties ?? {};
   return (step.where ?? []).every((filter) =>
     compareValue(
       filter.operator,

@@ -25,6 +25,8 @@ export type ParseResult =
 /** Bounds that keep one definition cheap to evaluate per event. */
 export const DEFINITION_LIMITS = { maxDepth: 12, maxNodes: 200, maxListValues: 1000 } as const;
 
+// 1 to 200 characters, none of them a control character.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
 const NAME = /^[^\u0000-\u001f]{1,200}$/;
 const TRAIT_KEY = /^[A-Za-z0-9_$][A-Za-z0-9_.$ -]{0,199}$/;
 const PROPERTY_PATH = /^[A-Za-z0-9_$ -]{1,100}(\.[A-Za-z0-9_$ -]{1,100}){0,7}$/;
