@@ -50,6 +50,8 @@ export class BatchEvaluator {
     private readonly behavior: BehaviorQueries,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
+    /** false: evaluate every known profile (the benchmark's baseline for candidate bounding). */
+    private readonly boundCandidates = true,
   ) {}
 
   /** Members of a definition now, without recording anything. */
@@ -194,7 +196,7 @@ export class BatchEvaluator {
       }
     };
 
-    const bound = await candidates(definition.condition);
+    const bound = this.boundCandidates ? await candidates(definition.condition) : 'all';
     // Profiles ClickHouse knows but this projection has not seen yet become known here.
     const fromClickHouse = new Set<string>();
     for (const result of results.values()) result.profiles.forEach((id) => fromClickHouse.add(id));

@@ -171,6 +171,10 @@ export class ManageSegmentsUseCase {
       let count = 0;
       for await (const chunk of this.behavior.backfill(ws, key, step)) {
         await this.uow.run(async (tx) => {
+          await tx.ensureProfiles(
+            ws,
+            chunk.map((h) => h.profileId),
+          );
           await tx.insertHits(ws, chunk);
         });
         count += chunk.length;

@@ -50,6 +50,11 @@ export interface SegmentationTx {
   ensureProfiles(ws: string, profileIds: readonly string[]): Promise<void>;
   /** Follows merged_into: the surviving profile of each id. */
   canonicalProfiles(ws: string, profileIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Creates missing profiles and row-locks them (id order: evaluations of one profile never
+   * interleave); returns each one's merged_into.
+   */
+  claimProfiles(ws: string, profileIds: readonly string[]): Promise<Map<string, string | null>>;
   /** Row locks in id order: evaluations of one profile never interleave. */
   lockProfiles(ws: string, profileIds: readonly string[]): Promise<void>;
   /** Applies a diff; returns the keys that changed (stale per-key versions are ignored). */
@@ -83,6 +88,13 @@ export interface SegmentationTx {
     profileIds: readonly string[],
     keys: readonly MatcherKey[],
   ): Promise<Map<string, Map<MatcherKey, number[]>>>;
+  /** Facts, hits of `keys` and current memberships of the profiles, read together. */
+  loadEvaluationState(
+    ws: string,
+    profileIds: readonly string[],
+    keys: readonly MatcherKey[],
+    options: { crm: boolean },
+  ): Promise<EvaluationState>;
   /** Current memberships (all segments) of the profiles. */
   currentMemberships(ws: string, profileIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Records entries/exits (idempotent: only real transitions are returned) and their MembershipChanged. */
@@ -99,6 +111,12 @@ export interface SegmentationTx {
     segmentId: string,
     due: ReadonlyMap<string, number | null>,
   ): Promise<void>;
+}
+
+export interface EvaluationState {
+  readonly facts: Map<string, Omit<ProfileFacts, 'segments'>>;
+  readonly hits: Map<string, Map<MatcherKey, number[]>>;
+  readonly memberships: Map<string, Set<string>>;
 }
 
 export interface UnitOfWork {

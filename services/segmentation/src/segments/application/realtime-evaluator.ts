@@ -47,6 +47,8 @@ export class RealtimeEvaluator {
     ws: string,
     profileIds: readonly string[],
     trigger: Trigger,
+    /** locked: the caller created and locked these profiles in this transaction already. */
+    options: { locked?: boolean } = {},
   ): Promise<RealtimeOutcome> {
     if (profileIds.length === 0) return { entered: 0, exited: 0 };
     const { ordered } = await this.catalog.get(ws);
@@ -62,13 +64,11 @@ export class RealtimeEvaluator {
     if (selected.size === 0) return { entered: 0, exited: 0 };
     const segments = ordered.filter((a) => selected.has(a.segment.id));
     const ids = [...new Set(profileIds)].sort();
-    await tx.ensureProfiles(ws, ids);
-    await tx.lockProfiles(ws, ids);
+    if (!options.locked) await tx.claimProfiles(ws, ids);
     const keys = [...new Set(segments.flatMap((s) => [...s.inputs.steps.keys()]))];
-    // One transaction, one connection: reads run one after the other.
-    const facts = await tx.loadFacts(ws, ids, { crm: segments.some((s) => s.inputs.usesCrm) });
-    const hits = await tx.loadHits(ws, ids, keys);
-    const memberships = await tx.currentMemberships(ws, ids);
+    const { facts, hits, memberships } = await tx.loadEvaluationState(ws, ids, keys, {
+      crm: segments.some((s) => s.inputs.usesCrm),
+    });
     const now = this.clock.now();
     let entered = 0;
     let exited = 0;

@@ -47,11 +47,16 @@ export class RealtimeInputsUseCase {
       // Locked before reading merged_into: a concurrent merge either committed (we see the
       // survivor) or waits for us (and then moves the hits we insert).
       const stamped = [...new Set(events.map((e) => e.profileId))];
-      await tx.ensureProfiles(ws, stamped);
-      await tx.lockProfiles(ws, stamped);
-      const canonical = await tx.canonicalProfiles(ws, stamped);
+      const mergedInto = await tx.claimProfiles(ws, stamped);
+      const canonical = [...mergedInto.values()].some((m) => m !== null)
+        ? await tx.canonicalProfiles(ws, stamped)
+        : new Map(stamped.map((id) => [id, id]));
       const profileOf = (e: ResolvedEventInput) => canonical.get(e.profileId) ?? e.profileId;
-      await tx.ensureProfiles(ws, [...new Set(events.map(profileOf))]);
+      const survivors = [...new Set(events.map(profileOf))].filter((id) => !stamped.includes(id));
+      if (survivors.length > 0) {
+        await tx.ensureProfiles(ws, survivors);
+        await tx.lockProfiles(ws, survivors);
+      }
       const hits: Hit[] = [];
       const keys = new Set<MatcherKey>();
       for (const event of events)
@@ -72,7 +77,13 @@ export class RealtimeInputsUseCase {
       for (const event of events)
         if (event.crmContactId)
           crmChanged.push(...(await tx.linkContact(ws, event.crmContactId, profileOf(event))));
-      const a = await this.evaluator.evaluate(tx, ws, behaviorChanged, { matcherKeys: keys });
+      const a = await this.evaluator.evaluate(
+        tx,
+        ws,
+        behaviorChanged,
+        { matcherKeys: keys },
+        { locked: true },
+      );
       const b = await this.evaluator.evaluate(tx, ws, crmChanged, { crm: true });
       return { entered: a.entered + b.entered, exited: a.exited + b.exited };
     });

@@ -11,6 +11,7 @@ import {
   type IdentifierRef,
   type SegmentationTx,
   type TraitChange,
+  type EvaluationState,
   type UnitOfWork,
 } from '../application/ports';
 
@@ -68,6 +69,19 @@ export class PostgresSegmentationTx implements SegmentationTx {
       pending = [...next.values()];
     }
     return result;
+  }
+
+  async claimProfiles(ws: string, profileIds: readonly string[]): Promise<Map<string, string | null>> {
+    if (profileIds.length === 0) return new Map();
+    // An upsert that always updates takes the row lock, in id order, in one round trip.
+    const rows = await this.q<{ profile_id: string; merged_into: string | null }>(
+      `INSERT INTO segmentation.profiles (workspace_id, profile_id)
+       SELECT $1, unnest($2::text[]) ORDER BY 2
+       ON CONFLICT (workspace_id, profile_id) DO UPDATE SET profile_id = EXCLUDED.profile_id
+       RETURNING profile_id, merged_into`,
+      [ws, [...new Set(profileIds)].sort()],
+    );
+    return new Map(rows.map((r) => [r.profile_id, r.merged_into]));
   }
 
   async lockProfiles(ws: string, profileIds: readonly string[]): Promise<void> {
@@ -143,11 +157,17 @@ export class PostgresSegmentationTx implements SegmentationTx {
 
   async insertHits(ws: string, hits: readonly Hit[]): Promise<string[]> {
     if (hits.length === 0) return [];
+    // One round trip: new hits, and their profiles marked as changed in real time.
     const rows = await this.q<{ profile_id: string }>(
-      `INSERT INTO segmentation.hits (workspace_id, matcher_key, message_id, profile_id, occurred_at, user_id, anonymous_id)
-       SELECT $1, k, m, p, to_timestamp(t / 1000.0), u, a
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[]) AS x(k, m, p, t, u, a)
-       ON CONFLICT DO NOTHING RETURNING profile_id`,
+      `WITH inserted AS (
+         INSERT INTO segmentation.hits (workspace_id, matcher_key, message_id, profile_id, occurred_at, user_id, anonymous_id)
+         SELECT $1, k, m, p, to_timestamp(t / 1000.0), u, a
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[]) AS x(k, m, p, t, u, a)
+         ON CONFLICT DO NOTHING RETURNING profile_id)
+       INSERT INTO segmentation.profiles (workspace_id, profile_id, changed_at)
+       SELECT $1, profile_id, clock_timestamp() FROM (SELECT DISTINCT profile_id FROM inserted) AS d ORDER BY 2
+       ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = EXCLUDED.changed_at
+       RETURNING profile_id`,
       [
         ws,
         hits.map((h) => h.matcherKey),
@@ -158,17 +178,17 @@ export class PostgresSegmentationTx implements SegmentationTx {
         hits.map((h) => h.anonymousId),
       ],
     );
-    const profiles = [...new Set(rows.map((r) => r.profile_id))];
-    await this.touch(ws, profiles);
-    return profiles;
+    return rows.map((r) => r.profile_id);
   }
 
+  /** Marks profiles as changed in real time (a running batch leaves them alone); creates missing ones. */
   private async touch(ws: string, profileIds: readonly string[]): Promise<void> {
     if (profileIds.length === 0) return;
-    await this.ensureProfiles(ws, profileIds);
     await this.q(
-      `UPDATE segmentation.profiles SET changed_at = clock_timestamp() WHERE workspace_id = $1 AND profile_id = ANY($2)`,
-      [ws, [...profileIds]],
+      `INSERT INTO segmentation.profiles (workspace_id, profile_id, changed_at)
+       SELECT $1, unnest($2::text[]), clock_timestamp() ORDER BY 2
+       ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = EXCLUDED.changed_at`,
+      [ws, [...new Set(profileIds)]],
     );
   }
 
@@ -423,6 +443,51 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return result;
   }
 
+  async loadEvaluationState(
+    ws: string,
+    profileIds: readonly string[],
+    keys: readonly MatcherKey[],
+    options: { crm: boolean },
+  ): Promise<EvaluationState> {
+    const ids = [...profileIds];
+    // Traits, hits and memberships in one round trip (real time runs this per message).
+    const rows = await this.q<{ kind: 't' | 'h' | 'm'; profile_id: string; data: unknown }>(
+      `SELECT 't' AS kind, profile_id, traits AS data FROM segmentation.profiles
+         WHERE workspace_id = $1 AND profile_id = ANY($2)
+       UNION ALL
+       SELECT 'h', profile_id, jsonb_build_array(matcher_key, (extract(epoch FROM occurred_at) * 1000)::float8)
+         FROM segmentation.hits WHERE workspace_id = $1 AND profile_id = ANY($2) AND matcher_key = ANY($3)
+       UNION ALL
+       SELECT 'm', profile_id, to_jsonb(segment_id) FROM segmentation.memberships
+         WHERE workspace_id = $1 AND profile_id = ANY($2) AND exited_at IS NULL`,
+      [ws, ids, [...keys]],
+    );
+    const traits = new Map<string, Record<string, JsonValue>>();
+    const hits = new Map<string, Map<MatcherKey, number[]>>();
+    const memberships = new Map<string, Set<string>>();
+    for (const row of rows) {
+      if (row.kind === 't') traits.set(row.profile_id, row.data as Record<string, JsonValue>);
+      else if (row.kind === 'h') {
+        const [key, at] = row.data as [string, number];
+        const perProfile = hits.get(row.profile_id) ?? new Map<MatcherKey, number[]>();
+        perProfile.set(key, [...(perProfile.get(key) ?? []), Math.round(at)]);
+        hits.set(row.profile_id, perProfile);
+      } else {
+        const set = memberships.get(row.profile_id) ?? new Set<string>();
+        set.add(row.data as string);
+        memberships.set(row.profile_id, set);
+      }
+    }
+    const crm = options.crm ? await loadCrmFacts(this.db, ws, ids) : undefined;
+    const facts = new Map<string, Omit<ProfileFacts, 'segments'>>();
+    for (const id of ids)
+      facts.set(id, {
+        traits: traits.get(id) ?? {},
+        crm: crm?.get(id) ?? { deals: [], companies: [], openTickets: 0 },
+      });
+    return { facts, hits, memberships };
+  }
+
   async currentMemberships(
     ws: string,
     profileIds: readonly string[],
@@ -449,55 +514,70 @@ export class PostgresSegmentationTx implements SegmentationTx {
     entered: readonly string[],
     exited: readonly string[],
   ): Promise<{ entered: string[]; exited: string[] }> {
-    const inRows =
-      entered.length === 0
-        ? []
-        : await this.q<{ profile_id: string }>(
-            `INSERT INTO segmentation.memberships (workspace_id, segment_id, profile_id, segment_version, entered_at)
-             SELECT $1, $2, unnest($3::text[]), $4, clock_timestamp()
-             ON CONFLICT (workspace_id, segment_id, profile_id) WHERE exited_at IS NULL DO NOTHING
-             RETURNING profile_id`,
-            [ws, segment.id, [...entered], segment.version],
-          );
-    const outRows =
-      exited.length === 0
-        ? []
-        : returningRows<{ profile_id: string }>(
-            await this.db.query(
-              `UPDATE segmentation.memberships SET exited_at = clock_timestamp()
-               WHERE workspace_id = $1 AND segment_id = $2 AND profile_id = ANY($3) AND exited_at IS NULL
-               RETURNING profile_id`,
-              [ws, segment.id, [...exited]],
-            ),
-          );
-    const changes = [
-      ...inRows.map((r) => ({
-        profileId: r.profile_id,
-        transition: 'MEMBERSHIP_TRANSITION_ENTERED',
-      })),
-      ...outRows.map((r) => ({
-        profileId: r.profile_id,
-        transition: 'MEMBERSHIP_TRANSITION_EXITED',
-      })),
-    ];
-    for (let i = 0; i < changes.length; i += CHANGES_PER_MESSAGE) {
-      await this.q(
-        `INSERT INTO segmentation.outbox (workspace_id, subject, message_id, schema, payload) VALUES ($1, $2, $3, $4, $5)`,
-        [
-          ws,
-          eventSubject(SUBJECTS.membershipChanged, ws),
-          `membership:${segment.id}:${randomUUID()}`,
-          MEMBERSHIP_CHANGED_SCHEMA,
-          JSON.stringify({
-            segmentId: segment.id,
-            segmentVersion: String(segment.version),
-            mode: mode === 'realtime' ? 'EVALUATION_MODE_REALTIME' : 'EVALUATION_MODE_BATCH',
-            changes: changes.slice(i, i + CHANGES_PER_MESSAGE),
-          }),
-        ],
+    const result = { entered: [] as string[], exited: [] as string[] };
+    for (let i = 0; i < Math.max(entered.length, exited.length); i += CHANGES_PER_MESSAGE / 2) {
+      const chunk = await this.transitionChunk(
+        ws,
+        segment,
+        mode,
+        entered.slice(i, i + CHANGES_PER_MESSAGE / 2),
+        exited.slice(i, i + CHANGES_PER_MESSAGE / 2),
       );
+      result.entered.push(...chunk.entered);
+      result.exited.push(...chunk.exited);
     }
-    return { entered: inRows.map((r) => r.profile_id), exited: outRows.map((r) => r.profile_id) };
+    return result;
+  }
+
+  /**
+   * Entries, exits and their MembershipChanged outbox row in one statement: only real
+   * transitions (a profile already in, or already out, is no change) reach the message.
+   */
+  private async transitionChunk(
+    ws: string,
+    segment: { id: string; version: number },
+    mode: EvaluationMode,
+    entered: readonly string[],
+    exited: readonly string[],
+  ): Promise<{ entered: string[]; exited: string[] }> {
+    if (entered.length === 0 && exited.length === 0) return { entered: [], exited: [] };
+    const rows = await this.q<{ changes: { profileId: string; transition: string }[] | null }>(
+      `WITH entered AS (
+         INSERT INTO segmentation.memberships (workspace_id, segment_id, profile_id, segment_version, entered_at)
+         SELECT $1, $2, unnest($3::text[]), $4, clock_timestamp()
+         ON CONFLICT (workspace_id, segment_id, profile_id) WHERE exited_at IS NULL DO NOTHING
+         RETURNING profile_id),
+       exited AS (
+         UPDATE segmentation.memberships SET exited_at = clock_timestamp()
+         WHERE workspace_id = $1 AND segment_id = $2 AND profile_id = ANY($5) AND exited_at IS NULL
+         RETURNING profile_id),
+       changes AS (
+         SELECT profile_id, 'MEMBERSHIP_TRANSITION_ENTERED' AS transition FROM entered
+         UNION ALL SELECT profile_id, 'MEMBERSHIP_TRANSITION_EXITED' FROM exited),
+       message AS (
+         INSERT INTO segmentation.outbox (workspace_id, subject, message_id, schema, payload)
+         SELECT $1, $6, $7, $8, jsonb_build_object('segmentId', $2::text, 'segmentVersion', $4::text, 'mode', $9::text,
+           'changes', jsonb_agg(jsonb_build_object('profileId', profile_id, 'transition', transition)))
+         FROM changes HAVING count(*) > 0
+         RETURNING payload)
+       SELECT (SELECT jsonb_agg(jsonb_build_object('profileId', profile_id, 'transition', transition)) FROM changes) AS changes`,
+      [
+        ws,
+        segment.id,
+        [...entered],
+        segment.version,
+        [...exited],
+        eventSubject(SUBJECTS.membershipChanged, ws),
+        `membership:${segment.id}:${randomUUID()}`,
+        MEMBERSHIP_CHANGED_SCHEMA,
+        mode === 'realtime' ? 'EVALUATION_MODE_REALTIME' : 'EVALUATION_MODE_BATCH',
+      ],
+    );
+    const changes = rows[0]?.changes ?? [];
+    return {
+      entered: changes.filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_ENTERED').map((c) => c.profileId),
+      exited: changes.filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_EXITED').map((c) => c.profileId),
+    };
   }
 
   async setRechecks(
