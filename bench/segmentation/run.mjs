@@ -10,15 +10,24 @@ import { parseArgs } from 'node:util';
 import { startTestPlatform } from '@cdp/runtime';
 import { SUBJECTS } from '@cdp/contracts';
 import { loadClickHouseMigrations, runClickHouseMigrations } from '@cdp/persistence';
+import { metricsRegistry } from '@cdp/observability';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dist = (path) => join(ROOT, 'services', 'segmentation', 'dist', 'src', path);
 const { segmentationService } = await import(dist('segmentation.service-definition.js'));
 const { BatchEvaluator } = await import(dist('segments/application/batch-evaluator.js'));
-const { PostgresSegmentStore } = await import(dist('segments/infrastructure/postgres-segment.store.js'));
-const { PostgresUnitOfWork } = await import(dist('segments/infrastructure/postgres-segmentation.tx.js'));
-const { ClickHouseBehaviorQueries } = await import(dist('segments/infrastructure/clickhouse-behavior.queries.js'));
-const { compileBehavior } = await import(dist('segments/infrastructure/clickhouse-behavior.compiler.js'));
+const { PostgresSegmentStore } = await import(
+  dist('segments/infrastructure/postgres-segment.store.js')
+);
+const { PostgresUnitOfWork } = await import(
+  dist('segments/infrastructure/postgres-segmentation.tx.js')
+);
+const { ClickHouseBehaviorQueries } = await import(
+  dist('segments/infrastructure/clickhouse-behavior.queries.js')
+);
+const { compileBehavior } = await import(
+  dist('segments/infrastructure/clickhouse-behavior.compiler.js')
+);
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,7 +49,9 @@ const log = (...args) => console.log(new Date().toISOString().slice(11, 19), ...
 const seconds = (ms) => (ms / 1000).toFixed(2);
 
 function percentile(sorted, p) {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 const t = await startTestPlatform([segmentationService], {
@@ -56,7 +67,9 @@ try {
   for (const service of ['ingestion', 'identity'])
     await runClickHouseMigrations(ch, {
       service,
-      migrations: loadClickHouseMigrations(join(ROOT, 'services', service, 'migrations', 'clickhouse')),
+      migrations: loadClickHouseMigrations(
+        join(ROOT, 'services', service, 'migrations', 'clickhouse'),
+      ),
     });
 
   if (!flags['no-batch']) {
@@ -83,7 +96,9 @@ try {
       query_params: { ws, n: EVENTS, profiles: PROFILES, now },
       clickhouse_settings: { max_insert_threads: 2 },
     });
-    log(`ClickHouse: ${PROFILES} identity_map rows, ${EVENTS} events in ${seconds(Date.now() - started)} s`);
+    log(
+      `ClickHouse: ${PROFILES} identity_map rows, ${EVENTS} events in ${seconds(Date.now() - started)} s`,
+    );
     started = Date.now();
     await pg.query(
       `INSERT INTO segmentation.profiles (workspace_id, profile_id, traits)
@@ -104,7 +119,9 @@ try {
       [ws, PROFILES],
     );
     await pg.query('ANALYZE');
-    log(`Postgres: ${PROFILES} profiles, ${PROFILES / 10} contacts and deals in ${seconds(Date.now() - started)} s`);
+    log(
+      `Postgres: ${PROFILES} profiles, ${PROFILES / 10} contacts and deals in ${seconds(Date.now() - started)} s`,
+    );
 
     const definition = {
       condition: {
@@ -123,7 +140,14 @@ try {
       },
     };
     const store = new PostgresSegmentStore(pg);
-    const segment = await store.create({ workspaceId: ws, id: 'bench', name: 'bench', description: '', definition, refs: [] });
+    const segment = await store.create({
+      workspaceId: ws,
+      id: 'bench',
+      name: 'bench',
+      description: '',
+      definition,
+      refs: [],
+    });
     const behavior = new ClickHouseBehaviorQueries(ch);
     const uow = new PostgresUnitOfWork(pg);
     const clock = { now: () => now };
@@ -131,19 +155,48 @@ try {
     // Baseline 1: the behavioral query alone (ClickHouse scan of every event + identity_map join).
     started = Date.now();
     const compiled = compileBehavior(definition.condition.conditions[1], ws, now);
-    const rows = await (await ch.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONCompactEachRow' })).json();
+    const rows = await (
+      await ch.query({
+        query: compiled.sql,
+        query_params: compiled.params,
+        format: 'JSONCompactEachRow',
+      })
+    ).json();
     const behavioralMs = Date.now() - started;
     log(`behavioral query alone: ${rows.length} profiles in ${seconds(behavioralMs)} s`);
 
     // The batch evaluation under test (candidate bounding on), then baseline 2: every profile read.
-    const bounded = await new BatchEvaluator(store, store, behavior, uow, clock, true).evaluateSegment(segment);
-    log(`batch evaluation: ${bounded.members} members, ${bounded.evaluatedProfiles} profiles read, ${seconds(bounded.durationMs)} s`);
+    const bounded = await new BatchEvaluator(
+      store,
+      store,
+      behavior,
+      uow,
+      clock,
+      true,
+    ).evaluateSegment(segment);
+    log(
+      `batch evaluation: ${bounded.members} members, ${bounded.evaluatedProfiles} profiles read, ${seconds(bounded.durationMs)} s`,
+    );
     const fullPreviewStart = Date.now();
-    const full = await new BatchEvaluator(store, store, behavior, uow, clock, false).preview(ws, definition);
+    const full = await new BatchEvaluator(store, store, behavior, uow, clock, false).preview(
+      ws,
+      definition,
+    );
     const fullMs = Date.now() - fullPreviewStart;
-    log(`every profile read (no bounding, no writes): ${full.size} members, ${full.evaluatedProfiles} read, ${seconds(fullMs)} s`);
-    if (full.size !== bounded.members) throw new Error(`bounded (${bounded.members}) and full (${full.size}) disagree`);
-    results.batch = { profiles: PROFILES, events: EVENTS, members: bounded.members, read: bounded.evaluatedProfiles, ms: bounded.durationMs, behavioralMs, fullMs };
+    log(
+      `every profile read (no bounding, no writes): ${full.size} members, ${full.evaluatedProfiles} read, ${seconds(fullMs)} s`,
+    );
+    if (full.size !== bounded.members)
+      throw new Error(`bounded (${bounded.members}) and full (${full.size}) disagree`);
+    results.batch = {
+      profiles: PROFILES,
+      events: EVENTS,
+      members: bounded.members,
+      read: bounded.evaluatedProfiles,
+      ms: bounded.durationMs,
+      behavioralMs,
+      fullMs,
+    };
   }
 
   if (!flags['no-realtime']) {
@@ -153,10 +206,13 @@ try {
       method: 'POST',
       body: JSON.stringify({
         name: 'checkout today',
-        definition: { condition: { type: 'event', event: 'Checkout', window: { type: 'last', duration: '1d' } } },
+        definition: {
+          condition: { type: 'event', event: 'Checkout', window: { type: 'last', duration: '1d' } },
+        },
       }),
     });
-    if (response.status !== 200 && response.status !== 201) throw new Error(`create: ${response.status} ${await response.text()}`);
+    if (response.status !== 200 && response.status !== 201)
+      throw new Error(`create: ${response.status} ${await response.text()}`);
     const segmentId = (await response.json()).id;
     const nats = t.platform.infrastructure.nats;
     const prefix = `${t.namespace}.`;
@@ -170,7 +226,8 @@ try {
         const at = Date.now();
         for (const c of body.changes) {
           const sent = publishedAt.get(c.profileId);
-          if (sent !== undefined && c.transition === 'MEMBERSHIP_TRANSITION_ENTERED') latencies.push(at - sent);
+          if (sent !== undefined && c.transition === 'MEMBERSHIP_TRANSITION_ENTERED')
+            latencies.push(at - sent);
         }
       }
     })();
@@ -190,19 +247,32 @@ try {
         for (let i = 0; i < batchSize; i++, n++) {
           const profileId = `rt-${n}`;
           publishedAt.set(profileId, at);
-          items.push({ type: 'track', messageId: `rt-m${n}`, userId: `rt-u${n}`, event: 'Checkout', properties: {}, timestamp: new Date(at).toISOString(), profileId });
+          items.push({
+            type: 'track',
+            messageId: `rt-m${n}`,
+            userId: `rt-u${n}`,
+            event: 'Checkout',
+            properties: {},
+            timestamp: new Date(at).toISOString(),
+            profileId,
+          });
         }
-        void t.platform.infrastructure.publisher.publish(`${SUBJECTS.eventResolved}.${ws}.${sent % 8}`, { items }, {
-          messageId: `bench-rt-${sent}`,
-          workspaceId: ws,
-          schema: 'cdp.identity.v1.ResolvedEventBatch',
-        });
+        void t.platform.infrastructure.publisher.publish(
+          `${SUBJECTS.eventResolved}.${ws}.${sent % 8}`,
+          { items },
+          {
+            messageId: `bench-rt-${sent}`,
+            workspaceId: ws,
+            schema: 'cdp.identity.v1.ResolvedEventBatch',
+          },
+        );
         sent++;
       }
       await new Promise((r) => setTimeout(r, 5));
     }
     const deadline = Date.now() + 60_000;
-    while (latencies.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (latencies.length < n && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const sorted = [...latencies].sort((a, b) => a - b);
     results.realtime = {
       rate,
@@ -214,15 +284,32 @@ try {
       p99: percentile(sorted, 99),
       max: sorted[sorted.length - 1],
     };
-    log(`real time: ${n} events at ${rate}/s, ${latencies.length} entries; latency p50 ${results.realtime.p50} ms, p90 ${results.realtime.p90} ms, p99 ${results.realtime.p99} ms, max ${results.realtime.max} ms`);
+    const metric =
+      (await metricsRegistry.getSingleMetric('segmentation_input_duration_seconds')?.get())
+        ?.values ?? [];
+    const sum =
+      metric.find((v) => v.metricName?.endsWith('_sum') && v.labels.input === 'resolved_events')
+        ?.value ?? 0;
+    const count =
+      metric.find((v) => v.metricName?.endsWith('_count') && v.labels.input === 'resolved_events')
+        ?.value ?? 0;
+    results.realtime.handlerMs = count ? Math.round((sum / count) * 1000) : NaN;
+    log(`handler: ${count} messages, mean ${results.realtime.handlerMs} ms each`);
+    log(
+      `real time: ${n} events at ${rate}/s, ${latencies.length} entries; latency p50 ${results.realtime.p50} ms, p90 ${results.realtime.p90} ms, p99 ${results.realtime.p99} ms, max ${results.realtime.max} ms`,
+    );
   }
 } finally {
   await t.close();
 }
 
 if (!flags['no-record']) {
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-  const lines = [`\n### Run ${new Date().toISOString()} (commit ${commit}, ${cpus().length} cores, ${hostname()})\n`];
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT })
+    .toString()
+    .trim();
+  const lines = [
+    `\n### Run ${new Date().toISOString()} (commit ${commit}, ${cpus().length} cores, ${hostname()})\n`,
+  ];
   lines.push(`Command: \`npm run bench:segmentation -- ${process.argv.slice(2).join(' ')}\`\n`);
   if (results.batch) {
     const b = results.batch;

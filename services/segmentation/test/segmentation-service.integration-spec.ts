@@ -264,6 +264,19 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
       ),
     );
     assert.equal(exit.body.segmentId, created.id);
+    // Split (the merge was wrong): bob's events go back to bob, who re-enters.
+    await publish(`${SUBJECTS.profileSplit}.${ws}`, {
+      splitId: 'sp1',
+      sourceProfileId: 'prof-alice',
+      parts: [
+        { profileId: 'prof-alice', identifiers: [{ type: 'user_id', value: 'alice' }] },
+        { profileId: 'prof-bob', identifiers: [{ type: 'user_id', value: 'bob' }] },
+      ],
+      revertedMergeId: 'mg1',
+    });
+    await eventually(async () =>
+      (await members(created.id)).join() === 'prof-alice,prof-bob' ? true : undefined,
+    );
     // History: at beforeBob only alice; a moment after bob's entry both.
     assert.deepEqual(await members(created.id, beforeBob), ['prof-alice']);
     const export_ = await t.api(`/v1/segments/${created.id}/export`);

@@ -83,11 +83,6 @@ export interface SegmentationTx {
     profileIds: readonly string[],
     options: { crm: boolean },
   ): Promise<Map<string, Omit<ProfileFacts, 'segments'>>>;
-  loadHits(
-    ws: string,
-    profileIds: readonly string[],
-    keys: readonly MatcherKey[],
-  ): Promise<Map<string, Map<MatcherKey, number[]>>>;
   /** Facts, hits of `keys` and current memberships of the profiles, read together. */
   loadEvaluationState(
     ws: string,

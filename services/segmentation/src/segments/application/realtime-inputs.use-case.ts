@@ -54,8 +54,7 @@ export class RealtimeInputsUseCase {
       const profileOf = (e: ResolvedEventInput) => canonical.get(e.profileId) ?? e.profileId;
       const survivors = [...new Set(events.map(profileOf))].filter((id) => !stamped.includes(id));
       if (survivors.length > 0) {
-        await tx.ensureProfiles(ws, survivors);
-        await tx.lockProfiles(ws, survivors);
+        await tx.claimProfiles(ws, survivors);
       }
       const hits: Hit[] = [];
       const keys = new Set<MatcherKey>();

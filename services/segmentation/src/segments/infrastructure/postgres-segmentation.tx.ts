@@ -71,7 +71,10 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return result;
   }
 
-  async claimProfiles(ws: string, profileIds: readonly string[]): Promise<Map<string, string | null>> {
+  async claimProfiles(
+    ws: string,
+    profileIds: readonly string[],
+  ): Promise<Map<string, string | null>> {
     if (profileIds.length === 0) return new Map();
     // An upsert that always updates takes the row lock, in id order, in one round trip.
     const rows = await this.q<{ profile_id: string; merged_into: string | null }>(
@@ -421,28 +424,6 @@ export class PostgresSegmentationTx implements SegmentationTx {
     return result;
   }
 
-  async loadHits(
-    ws: string,
-    profileIds: readonly string[],
-    keys: readonly MatcherKey[],
-  ): Promise<Map<string, Map<MatcherKey, number[]>>> {
-    const result = new Map<string, Map<MatcherKey, number[]>>();
-    if (profileIds.length === 0 || keys.length === 0) return result;
-    const rows = await this.q<{ profile_id: string; matcher_key: string; at: string }>(
-      `SELECT profile_id, matcher_key, (extract(epoch FROM occurred_at) * 1000)::float8 AS at FROM segmentation.hits
-       WHERE workspace_id = $1 AND profile_id = ANY($2) AND matcher_key = ANY($3)`,
-      [ws, [...profileIds], [...keys]],
-    );
-    for (const row of rows) {
-      const perProfile = result.get(row.profile_id) ?? new Map<MatcherKey, number[]>();
-      const list = perProfile.get(row.matcher_key) ?? [];
-      list.push(Math.round(Number(row.at)));
-      perProfile.set(row.matcher_key, list);
-      result.set(row.profile_id, perProfile);
-    }
-    return result;
-  }
-
   async loadEvaluationState(
     ws: string,
     profileIds: readonly string[],
@@ -575,8 +556,12 @@ export class PostgresSegmentationTx implements SegmentationTx {
     );
     const changes = rows[0]?.changes ?? [];
     return {
-      entered: changes.filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_ENTERED').map((c) => c.profileId),
-      exited: changes.filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_EXITED').map((c) => c.profileId),
+      entered: changes
+        .filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_ENTERED')
+        .map((c) => c.profileId),
+      exited: changes
+        .filter((c) => c.transition === 'MEMBERSHIP_TRANSITION_EXITED')
+        .map((c) => c.profileId),
     };
   }
 

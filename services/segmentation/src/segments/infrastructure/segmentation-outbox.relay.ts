@@ -11,7 +11,7 @@ import { POSTGRES } from '@cdp/runtime';
 
 const log = createLogger('segmentation-outbox');
 const DRAIN_BATCH = 200;
-const POLL_MS = 100;
+const POLL_MS = 50;
 
 interface OutboxRow {
   id: string;
