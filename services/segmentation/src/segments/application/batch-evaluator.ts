@@ -25,6 +25,8 @@ export interface BatchSummary {
   readonly skippedChanged: number;
   readonly evaluatedProfiles: number;
   readonly durationMs: number;
+  /** Where the time went: behavioral queries, reading + evaluating profiles, writing transitions, re-checks. */
+  readonly phasesMs: { behavior: number; evaluate: number; apply: number; rechecks: number };
 }
 
 type Candidates = ReadonlySet<string> | 'all';
@@ -78,7 +80,8 @@ export class BatchEvaluator {
     const ws = segment.workspaceId;
     const snapshot = await this.reads.now();
     const now = this.clock.now();
-    const { members, evaluated } = await this.compute(ws, segment.definition, now);
+    const { members, evaluated, behaviorMs } = await this.compute(ws, segment.definition, now);
+    const evaluatedAt = Date.now();
     const current = await this.reads.members(ws, segment.id);
     // Real time evaluated these after the snapshot, from fresher inputs: its answer stands.
     const changed = await this.reads.changedSince(ws, snapshot);
@@ -96,6 +99,7 @@ export class BatchEvaluator {
       enteredCount += applied.entered.length;
       exitedCount += applied.exited.length;
     }
+    const appliedAt = Date.now();
     await this.scheduleRechecks(segment, now);
     const summary: BatchSummary = {
       segmentId: segment.id,
@@ -107,6 +111,12 @@ export class BatchEvaluator {
       skippedChanged: [...changed].filter((id) => members.has(id) !== current.has(id)).length,
       evaluatedProfiles: evaluated,
       durationMs: Date.now() - started,
+      phasesMs: {
+        behavior: behaviorMs,
+        evaluate: evaluatedAt - started - behaviorMs,
+        apply: appliedAt - evaluatedAt,
+        rechecks: Date.now() - appliedAt,
+      },
     };
     await this.segments.recordEvaluation(ws, segment.id, { ...summary });
     return summary;
@@ -145,10 +155,12 @@ export class BatchEvaluator {
     ws: string,
     definition: SegmentDefinition,
     now: number,
-  ): Promise<{ members: Set<string>; evaluated: number }> {
+  ): Promise<{ members: Set<string>; evaluated: number; behaviorMs: number }> {
     const inputs = inputsOf(definition);
     const results = new Map<Condition, BehaviorResult>();
+    const behaviorStarted = Date.now();
     for (const node of inputs.behavioral) results.set(node, await this.behavior.run(node, ws, now));
+    const behaviorMs = Date.now() - behaviorStarted;
     const refMembers = new Map<string, Set<string>>();
     for (const ref of inputs.segmentRefs) refMembers.set(ref, await this.reads.members(ws, ref));
     let withContacts: Set<string> | undefined;
@@ -197,13 +209,6 @@ export class BatchEvaluator {
     };
 
     const bound = this.boundCandidates ? await candidates(definition.condition) : 'all';
-    // Profiles ClickHouse knows but this projection has not seen yet become known here.
-    const fromClickHouse = new Set<string>();
-    for (const result of results.values()) result.profiles.forEach((id) => fromClickHouse.add(id));
-    const unknown = [...fromClickHouse];
-    for (let i = 0; i < unknown.length; i += PAGE)
-      await this.uow.run((tx) => tx.ensureProfiles(ws, unknown.slice(i, i + PAGE)));
-
     const members = new Set<string>();
     let evaluated = 0;
     const evaluatePage = async (ids: readonly string[]): Promise<void> => {
@@ -221,11 +226,23 @@ export class BatchEvaluator {
       evaluated += ids.length;
     };
     if (bound === 'all') {
-      for await (const page of this.reads.profilePages(ws, PAGE)) await evaluatePage(page);
+      const seen = new Set<string>();
+      for await (const page of this.reads.profilePages(ws, PAGE)) {
+        page.forEach((id) => seen.add(id));
+        await evaluatePage(page);
+      }
+      // Profiles ClickHouse knows that this projection has not seen yet are people too.
+      const unseen = new Set<string>();
+      for (const result of results.values())
+        result.profiles.forEach((id) => {
+          if (!seen.has(id)) unseen.add(id);
+        });
+      const rest = [...unseen].sort();
+      for (let i = 0; i < rest.length; i += PAGE) await evaluatePage(rest.slice(i, i + PAGE));
     } else {
       const ids = [...bound].sort();
       for (let i = 0; i < ids.length; i += PAGE) await evaluatePage(ids.slice(i, i + PAGE));
     }
-    return { members, evaluated };
+    return { members, evaluated, behaviorMs };
   }
 }

@@ -157,19 +157,25 @@ export function compileBehavior(
     const n = (value: number) => params.add('UInt64', value);
     switch (rule.operator) {
       case 'at_least':
-        [having, negate] = rule.value === 0 ? ['0', true] : [`count() >= ${n(rule.value)}`, false];
+        [having, negate] = rule.value === 0 ? ['0', true] : [`sum(n) >= ${n(rule.value)}`, false];
         break;
       case 'at_most':
-        [having, negate] = [`count() > ${n(rule.value)}`, true];
+        [having, negate] = [`sum(n) > ${n(rule.value)}`, true];
         break;
       case 'exactly':
         [having, negate] =
-          rule.value === 0 ? ['count() > 0', true] : [`count() = ${n(rule.value)}`, false];
+          rule.value === 0 ? ['sum(n) > 0', true] : [`sum(n) = ${n(rule.value)}`, false];
         break;
     }
-    const inner = `SELECT user_id, anonymous_id FROM events WHERE ${base} AND ${stepSql(params, node)}`;
+    // Counted per identifier pair first: the join with identity_map then sees one row per
+    // (user id, anonymous id) instead of one per event.
+    const inner =
+      `SELECT user_id, anonymous_id, count() AS n FROM events WHERE ${base} AND ${stepSql(params, node)} ` +
+      `GROUP BY user_id, anonymous_id`;
     return {
-      sql: `SELECT profile_id FROM (${withProfiles(params, ws, inner, [])}) WHERE profile_id != '' GROUP BY profile_id HAVING ${having}`,
+      sql:
+        `SELECT profile_id FROM (${withProfiles(params, ws, inner, ['n'])}) WHERE profile_id != '' ` +
+        `GROUP BY profile_id HAVING ${having}`,
       params: params.values,
       negate,
     };

@@ -46,6 +46,8 @@ export class CreateSegmentation1764300000000 implements MigrationInterface {
         merged_into text,
         changed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (workspace_id, profile_id))`,
+      // A running batch asks which profiles real time touched since its snapshot.
+      `CREATE INDEX profiles_changed ON segmentation.profiles (workspace_id, changed_at)`,
       `CREATE TABLE segmentation.hits (
         workspace_id text NOT NULL,
         matcher_key text NOT NULL,
