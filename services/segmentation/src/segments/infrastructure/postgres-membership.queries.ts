@@ -60,7 +60,7 @@ export class PostgresMembershipQueries {
       at === undefined
         ? `SELECT profile_id, entered_at, exited_at FROM segmentation.memberships
            WHERE workspace_id = $1 AND segment_id = $2 AND exited_at IS NULL AND profile_id > $3
-           ORDER BY profile_id LIMIT $4`
+           ORDER BY workspace_id, segment_id, profile_id LIMIT $4`
         : `SELECT DISTINCT ON (profile_id) profile_id, entered_at, exited_at FROM segmentation.memberships
            WHERE workspace_id = $1 AND segment_id = $2 AND profile_id > $3
              AND entered_at <= to_timestamp($5 / 1000.0) AND (exited_at IS NULL OR exited_at > to_timestamp($5 / 1000.0))

@@ -317,6 +317,17 @@ export class PostgresSegmentationTx implements SegmentationTx {
             change.version,
           ],
         );
+        if (has('contactIds') || previous === null) {
+          await this.q(
+            `DELETE FROM segmentation.crm_deal_contacts WHERE workspace_id = $1 AND deal_id = $2`,
+            [ws, change.aggregateId],
+          );
+          await this.q(
+            `INSERT INTO segmentation.crm_deal_contacts (workspace_id, contact_id, deal_id)
+             SELECT $1, unnest($3::text[]), $2 ON CONFLICT DO NOTHING`,
+            [ws, change.aggregateId, [...new Set(contactIds)]],
+          );
+        }
         const affected = await this.profilesOfContacts(ws, [
           ...new Set([...before, ...contactIds]),
         ]);
@@ -623,14 +634,17 @@ export async function loadCrmFacts(
   ];
   const deals = await db.query<
     {
+      deal_id: string;
+      contact_id: string;
       stage_id: string | null;
       stage_kind: string | null;
       pipeline_id: string | null;
-      contact_ids: string[];
     }[]
   >(
-    `SELECT stage_id, stage_kind, pipeline_id, contact_ids FROM segmentation.crm_deals
-       WHERE workspace_id = $1 AND NOT archived AND contact_ids && $2::text[]`,
+    `SELECT d.deal_id, l.contact_id, d.stage_id, d.stage_kind, d.pipeline_id
+     FROM segmentation.crm_deal_contacts l
+     JOIN segmentation.crm_deals d ON d.workspace_id = l.workspace_id AND d.deal_id = l.deal_id
+     WHERE l.workspace_id = $1 AND l.contact_id = ANY($2) AND NOT d.archived`,
     [ws, contactIds],
   );
   const tickets = await db.query<{ contact_id: string; open: string }[]>(
@@ -655,18 +669,17 @@ export async function loadCrmFacts(
     }
     return entry;
   };
+  const seen = new Set<string>();
   for (const deal of deals) {
-    const owners = new Set(
-      deal.contact_ids
-        .map((c) => profileOfContact.get(c))
-        .filter((p): p is string => p !== undefined),
-    );
-    for (const owner of owners)
-      facts(owner).deals.push({
-        stageId: deal.stage_id,
-        stageKind: (deal.stage_kind as DealStageKind | null) ?? null,
-        pipelineId: deal.pipeline_id,
-      });
+    const owner = profileOfContact.get(deal.contact_id);
+    // A deal shared by two contacts of one person is one deal of that person.
+    if (owner === undefined || seen.has(`${owner}\u0000${deal.deal_id}`)) continue;
+    seen.add(`${owner}\u0000${deal.deal_id}`);
+    facts(owner).deals.push({
+      stageId: deal.stage_id,
+      stageKind: (deal.stage_kind as DealStageKind | null) ?? null,
+      pipelineId: deal.pipeline_id,
+    });
   }
   for (const ticket of tickets) {
     const owner = profileOfContact.get(ticket.contact_id);

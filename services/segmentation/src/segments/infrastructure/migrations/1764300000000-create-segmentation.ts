@@ -85,7 +85,13 @@ export class CreateSegmentation1764300000000 implements MigrationInterface {
         archived boolean NOT NULL DEFAULT false,
         version bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (workspace_id, deal_id))`,
-      `CREATE INDEX crm_deals_contacts ON segmentation.crm_deals USING gin (contact_ids)`,
+      // Deal ↔ contact links, normalised: facts of thousands of contacts join in one hash join
+      // (an array-overlap test against thousands of ids scans every deal).
+      `CREATE TABLE segmentation.crm_deal_contacts (
+        workspace_id text NOT NULL,
+        contact_id text NOT NULL,
+        deal_id text NOT NULL,
+        PRIMARY KEY (workspace_id, contact_id, deal_id))`,
       `CREATE TABLE segmentation.crm_tickets (
         workspace_id text NOT NULL,
         ticket_id text NOT NULL,
@@ -130,6 +136,7 @@ export class CreateSegmentation1764300000000 implements MigrationInterface {
       'rechecks',
       'memberships',
       'crm_tickets',
+      'crm_deal_contacts',
       'crm_deals',
       'crm_companies',
       'crm_contacts',
