@@ -13,6 +13,7 @@ import { ManageSegmentsUseCase } from './segments/application/manage-segments.us
 import { type Clock } from './segments/application/ports';
 import { RealtimeEvaluator } from './segments/application/realtime-evaluator';
 import { RealtimeInputsUseCase } from './segments/application/realtime-inputs.use-case';
+import { ResolvedEventsBatcher } from './segments/application/resolved-events.batcher';
 import { SegmentCatalog } from './segments/application/segment-catalog';
 import { ClickHouseBehaviorQueries } from './segments/infrastructure/clickhouse-behavior.queries';
 import { PostgresMembershipQueries } from './segments/infrastructure/postgres-membership.queries';
@@ -82,6 +83,12 @@ export class SegmentationModule {
             catalog: SegmentCatalog,
             evaluator: RealtimeEvaluator,
           ) => new RealtimeInputsUseCase(uow, catalog, evaluator),
+        },
+        {
+          provide: ResolvedEventsBatcher,
+          inject: [RealtimeInputsUseCase],
+          useFactory: (inputs: RealtimeInputsUseCase) =>
+            new ResolvedEventsBatcher(inputs, { maxEvents: 2000, maxWaitMs: 10 }),
         },
         {
           provide: BatchEvaluator,

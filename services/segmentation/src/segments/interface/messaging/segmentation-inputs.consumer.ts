@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { SUBJECTS } from '@cdp/contracts';
 import { JetStreamContext, NonRetryableError } from '@cdp/messaging';
 import { RealtimeInputsUseCase } from '../../application/realtime-inputs.use-case';
+import { ResolvedEventsBatcher } from '../../application/resolved-events.batcher';
 import { evaluationDuration } from '../../infrastructure/segmentation.metrics';
 import {
   crmEventSchema,
@@ -36,7 +37,10 @@ function workspace(ctx: JetStreamContext): string {
  */
 @Controller()
 export class SegmentationInputsConsumer {
-  constructor(private readonly inputs: RealtimeInputsUseCase) {}
+  constructor(
+    private readonly inputs: RealtimeInputsUseCase,
+    private readonly batcher: ResolvedEventsBatcher,
+  ) {}
 
   private async timed(input: string, work: () => Promise<unknown>): Promise<void> {
     const stop = evaluationDuration.startTimer({ input });
@@ -53,14 +57,15 @@ export class SegmentationInputsConsumer {
 
   @EventPattern(`${SUBJECTS.eventResolved}.>`, {
     durable: 'segmentation-resolved-events',
-    concurrency: 8,
-    batchSize: 16,
+    // Handlers mostly wait for their group's transaction (ResolvedEventsBatcher).
+    concurrency: 32,
+    batchSize: 32,
     ...RETRY,
   })
   async onResolved(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
     const batch = parse(resolvedBatchSchema, payload, 'ResolvedEventBatch');
     await this.timed('resolved_events', () =>
-      this.inputs.resolvedEvents(workspace(ctx), parseResolvedItems(batch.items)),
+      this.batcher.submit(workspace(ctx), parseResolvedItems(batch.items)),
     );
   }
 
