@@ -354,6 +354,39 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     assert.equal((await t.api(`/v1/segments/${created.id}`, { key: other.adminKey })).status, 404);
   });
 
+  void it('profile updates (computed traits) move people in and out', async () => {
+    const ws = t.tenant.workspaceId;
+    const created = await json<{ id: string }>(
+      await t.api('/v1/segments', {
+        method: 'POST',
+        body: JSON.stringify({
+          name: 'high value',
+          definition: {
+            condition: { type: 'computed', trait: 'total_revenue', operator: 'gte', value: 200 },
+          },
+        }),
+      }),
+    );
+    const update = (version: number, value: number | null) =>
+      publish(`${SUBJECTS.profileUpdated}.${ws}`, {
+        profileId: 'prof-erin',
+        version: String(version),
+        changes: [
+          value === null
+            ? { key: 'computed.total_revenue', operation: 'TRAIT_OPERATION_UNSET' }
+            : { key: 'computed.total_revenue', operation: 'TRAIT_OPERATION_SET', value },
+        ],
+      });
+    await update(2, 250);
+    await eventually(async () =>
+      (await members(created.id)).includes('prof-erin') ? true : undefined,
+    );
+    await update(3, null);
+    await eventually(async () =>
+      (await members(created.id)).includes('prof-erin') ? undefined : true,
+    );
+  });
+
   void it('time windows expire members by scheduled re-check, without a batch', async () => {
     const ws = t.tenant.workspaceId;
     const created = await json<{ id: string }>(
