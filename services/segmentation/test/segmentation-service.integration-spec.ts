@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { SUBJECTS } from '@cdp/contracts';
 import type { ClickHouseClient } from '@cdp/persistence';
 import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
@@ -381,6 +382,15 @@ void describe('segmentation service (real NATS, Postgres, embedded ClickHouse)',
     await eventually(async () =>
       (await members(created.id)).includes('prof-erin') ? true : undefined,
     );
+    // Diffs applied out of order converge: a late older one (v1) changes nothing.
+    await update(1, 50);
+    const jsm = await jetstreamManager(t.platform.infrastructure.nats);
+    const stream = t.platform.infrastructure.namespace.stream('PROFILE');
+    await eventually(async () => {
+      const info = await jsm.consumers.info(stream, 'segmentation-profile-updates');
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+    });
+    assert.ok((await members(created.id)).includes('prof-erin'));
     await update(3, null);
     await eventually(async () =>
       (await members(created.id)).includes('prof-erin') ? undefined : true,
