@@ -31,6 +31,15 @@ type AsB = (method: string, path: string, body?: unknown) => Promise<Record<stri
  * must prove its isolation. Values B's resources must never show through A's listings are
  * collected in `secrets`.
  */
+/** A segment of B (a trait condition: no ClickHouse data needed). */
+async function bSegment(asB: AsB): Promise<Record<string, string>> {
+  const created = await asB('POST', '/v1/segments', {
+    name: 'segment of B',
+    definition: { condition: { type: 'trait', key: 'plan', operator: 'equals', value: 'pro' } },
+  });
+  return { id: String(created.id) };
+}
+
 const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, string>>> = {
   '/v1/workspaces/{workspaceId}': (b) => Promise.resolve({ workspaceId: b.workspaceId }),
   '/v1/api-keys/{id}': (b) => Promise.resolve({ id: b.keyId }),
@@ -47,6 +56,11 @@ const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, s
   // ingestion: bulk imports (a queued job of B, on a source of B)
   '/v1/imports/{id}': async (_b, asB) => ({ id: await bImport(asB) }),
   '/v1/imports/{id}/data': async (_b, asB) => ({ id: await bImport(asB) }),
+  // segmentation: a segment of B
+  '/v1/segments/{id}': (_b, asB) => bSegment(asB),
+  '/v1/segments/{id}/members': (_b, asB) => bSegment(asB),
+  '/v1/segments/{id}/export': (_b, asB) => bSegment(asB),
+  '/v1/segments/{id}/evaluate': (_b, asB) => bSegment(asB),
   // identity: a profile of B (identifiers B's key states belong together)
   '/v1/identity/profiles/{id}/split': async (_b, asB) => ({
     id: String(
