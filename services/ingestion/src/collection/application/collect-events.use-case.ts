@@ -11,6 +11,8 @@ import {
   type PlanVerdict,
   type TrackingPlanChecker,
 } from '../../tracking-plans/application/tracking-plan-checker.port';
+import { acceptedEventJson, requestJson } from '../domain/accepted-event-json';
+import type { RawEventsText } from '../domain/raw-json';
 import {
   DEFAULT_MAX_DEPTH,
   isEventType,
@@ -42,6 +44,11 @@ const DEBUGGER_SAMPLE_PER_REQUEST = 5;
 export interface CollectCallOptions extends CollectOptions {
   /** Exact bytes of a single-event body, so it is not measured again. */
   readonly knownBytes?: number;
+  /**
+   * The request body's text with each event located in it (`rawEvents[i]` is event i of it):
+   * unchanged values are copied from it instead of serialised again (ADR 0050).
+   */
+  readonly rawText?: RawEventsText;
 }
 
 /**
@@ -79,6 +86,9 @@ export class CollectEventsUseCase implements EventCollector {
     const rejected: EventRejection[] = [];
     const toPublish: PartitionedEvent[] = [];
     let blocked = 0;
+    const eventJson = requestJson(request);
+    const rawText = options.rawText;
+    const asciiOut = rawText?.ascii === true && isAscii(eventJson.ids);
 
     for (let index = 0; index < rawEvents.length; index++) {
       const raw = rawEvents[index];
@@ -103,9 +113,19 @@ export class CollectEventsUseCase implements EventCollector {
       }
       if (verdict.action === 'flag') event = { ...event, violations: verdict.violations };
       const personKey = event.anonymousId ?? event.userId ?? event.previousId ?? event.messageId;
+      const json = acceptedEventJson(
+        event,
+        eventJson,
+        rawText === undefined
+          ? undefined
+          : { call: raw as Record<string, unknown>, text: rawText, index },
+      );
       toPublish.push({
         event,
         partition: partitionOf(source.workspaceId, personKey, this.partitions),
+        json,
+        // Every character of an ASCII body, and of what ingestion adds, is one byte.
+        bytes: asciiOut && event.violations === undefined ? json.length : Buffer.byteLength(json),
       });
       accepted.push(event.messageId);
       stored.push(event);
@@ -193,6 +213,11 @@ export class CollectEventsUseCase implements EventCollector {
       reasons: errors,
     });
   }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function violationsAsErrors(verdict: Extract<PlanVerdict, { action: 'block' }>): FieldError[] {

@@ -43,11 +43,13 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
       const subjects = this.subjectsOf(workspaceId);
       const items = new Array<RoutedBatchItem>(events.length);
       for (let i = 0; i < events.length; i++) {
-        const { event, partition } = events[i] as PartitionedEvent;
+        const { event, partition, json, bytes } = events[i] as PartitionedEvent;
         items[i] = {
           subject: subjects[partition] ?? this.subjectOf(workspaceId, partition),
           item: event,
           messageId: event.messageId,
+          json,
+          bytes,
         };
       }
       await this.batching.addRouted(items, {

@@ -34,6 +34,7 @@ import {
 import { CollectEventsUseCase, describe } from '../../application/collect-events.use-case';
 import { CollectRateLimiter } from '../../application/collect-rate-limiter';
 import { clientSettings } from '../../domain/client-settings';
+import { locateBatchEvents, locateSingleEvent } from '../../domain/raw-json';
 import { isTooLargeError } from '../../domain/segment-event';
 import { RAW_BODY_ROUTE } from './collect-body-parsers';
 import { decodeCollectBody, writeKeyFromAuthorization, type DecodedBody } from './collect-body';
@@ -225,11 +226,13 @@ export class CollectController {
     if (items.length === 0)
       throw invalidField('batch', 'must contain at least one event', 'batch.invalid');
     this.rateLimiter.take(source.workspaceId, items.length);
+    const rawText = locateBatchEvents(body.text, body.ascii, items.length);
     const result = await this.collector.collect(source, items, {
       context: body.value.context,
       integrations: body.value.integrations,
       sentAt: body.value.sentAt,
       receivedAt,
+      ...(rawText === undefined ? {} : { rawText }),
     });
     if (result.accepted.length === 0) {
       const first = result.rejected[0];
@@ -281,10 +284,12 @@ export class CollectController {
     const receivedAt = new Date();
     const { source, body } = await this.receive(req, reply);
     this.rateLimiter.take(source.workspaceId, 1);
+    const rawText = locateSingleEvent(body.text, body.ascii);
     const result = await this.collector.collect(source, [body.value], {
       impliedType: type,
       receivedAt,
       knownBytes: body.bytes,
+      ...(rawText === undefined ? {} : { rawText }),
     });
     const rejected = result.rejected[0];
     if (rejected !== undefined) {
