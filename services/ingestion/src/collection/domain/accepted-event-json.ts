@@ -117,7 +117,18 @@ export function acceptedEventJson(
           : `,"sentAt":${JSON.stringify(event.sentAt)}`;
   }
   if (event.violations !== undefined) out += `,"violations":${JSON.stringify(event.violations)}`;
-  return out + '}';
+  return flatten(out + '}');
+}
+
+/**
+ * `out` is a chain of concatenations (a rope) holding slices of the request body. V8 flattens a
+ * rope into one string when a character of it is read: done now, the pieces and the body text
+ * die young instead of surviving scavenges until the micro-batch is published (measured: GC
+ * share of the collection path 33 % → 7 %, ADR 0050).
+ */
+function flatten(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 /**
