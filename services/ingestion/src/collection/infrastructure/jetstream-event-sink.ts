@@ -62,7 +62,7 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
         schema: ACCEPTED_EVENT_BATCH_SCHEMA,
       });
     } catch (error) {
-      stored = Promise.reject(error);
+      stored = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return stored.then(
       () => undefined,
