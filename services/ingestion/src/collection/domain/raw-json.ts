@@ -8,7 +8,7 @@
  * the source of truth. Duplicate keys resolve as in JSON.parse (the last one wins).
  */
 
-/** The top-level fields of a Segment call the accepted event copies (the slot order of a table). */
+/** The top-level fields of a Segment call the scanner locates (the slot order of a table). */
 export const RAW_FIELDS = [
   'type',
   'messageId',
