@@ -97,6 +97,10 @@ export function renderReport(results) {
           .map(([k, v]) => `\`${k}=${v}\``)
           .join(', ')}.`,
       );
+    if (c.apiNodeArgs?.length)
+      lines.push(
+        `- Ingestion process started as production runs it: \`node ${c.apiNodeArgs.join(' ')}\` (NODE_OPTIONS of \`services.ingestion\` in charts/cdp/values.yaml${c.nodeArgs?.length ? ' + --node-args' : ''}).`,
+      );
     if (c.rateLimit)
       lines.push(
         `- \`INGEST_RATE_LIMIT_PER_SECOND=${c.rateLimit}\` for the run (the default 20,000/s per workspace would answer 429 first).`,

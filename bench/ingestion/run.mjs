@@ -4,7 +4,7 @@
 //     [--systems=baseline,ingestion] [--no-writer] [--writer-prefill=<events>] [--cpu-prof]
 //     [--no-record] [--keep]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,6 +65,21 @@ const batchSize = Number(flags['batch-size']);
 const roundCount = Number(flags.rounds);
 // Extra node flags for the platform processes (e.g. "--max-semi-space-size=64"), space-separated.
 const extraNodeArgs = flags['node-args'].split(' ').filter(Boolean);
+// The collection API runs with the node flags production gives it (NODE_OPTIONS of
+// services.ingestion in the Helm chart, read from there so the two never disagree).
+const apiNodeArgs = [...productionNodeOptions('ingestion'), ...extraNodeArgs];
+
+/** `NODE_OPTIONS` of `services.<name>.env` in charts/cdp/values.yaml, as a list of flags. */
+function productionNodeOptions(service) {
+  const values = readFileSync(join(ROOT, 'charts/cdp/values.yaml'), 'utf8');
+  const block =
+    new RegExp(`\\n  ${service}:\\n((?:    .*\\n|\\s*#.*\\n|\\n)*)`).exec(values)?.[1] ?? '';
+  const line = /^\s+NODE_OPTIONS:\s*(.+)$/m.exec(block)?.[1] ?? '';
+  return line
+    .replace(/^['"]|['"]$/g, '')
+    .split(' ')
+    .filter(Boolean);
+}
 // Extra env of the platform processes, "KEY=value,KEY2=value" (e.g. INGEST_PARTITIONS=4).
 const extraEnv = Object.fromEntries(
   flags['platform-env']
@@ -243,6 +258,7 @@ results.config = {
   rounds: roundCount,
   rateLimit: Number(flags['rate-limit']),
   nodeArgs: extraNodeArgs,
+  apiNodeArgs,
   platformEnv: extraEnv,
 };
 let exitCode = 0;
@@ -278,7 +294,7 @@ try {
         }),
         logFile: join(outDir, 'platform-api.log'),
         nodeArgs: [
-          ...extraNodeArgs,
+          ...apiNodeArgs,
           ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
         ],
       });

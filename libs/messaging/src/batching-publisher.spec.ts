@@ -63,6 +63,30 @@ void test('a flushed batch carries the JSON of its items in order and the id of 
   assert.equal(batching.pendingBytes, 0);
 });
 
+void test('an item given as JSON is published as given, and its byte count sizes the batch', async () => {
+  const sent: string[] = [];
+  const fake = {
+    publishRaw(_subject: string, body: Uint8Array) {
+      sent.push(new TextDecoder().decode(body));
+      return Promise.resolve({ stream: 'S', seq: sent.length, duplicate: false } as PublishResult);
+    },
+  } as unknown as EventPublisher;
+  // 40 bytes per batch: the envelope (12) + two 10-byte items + a comma fit, a third does not.
+  const batching = new BatchingPublisher(fake, { maxItems: 100, maxBytes: 40, lingerMs: 1000 });
+  const json = '{ "a" : 1 }'; // not what JSON.stringify would write for `item`
+  const items = ['m1', 'm2', 'm3'].map((messageId) => ({
+    item: { ignored: true },
+    messageId,
+    json,
+    bytes: 10,
+  }));
+  const done = batching.addMany('subj', items, { workspaceId: 'ws', schema: 'x.v1' });
+  assert.equal(batching.pendingBytes, 30, 'pending bytes are the given byte counts');
+  await batching.flush();
+  await done;
+  assert.deepEqual(sent, [`{"items":[${json},${json}]}`, `{"items":[${json}]}`]);
+});
+
 void test('addRouted: one promise over several subjects, one batch per subject, rejected if any fails', async () => {
   const sent: { subject: string; body: string; id: string }[] = [];
   const fake = {

@@ -46,6 +46,10 @@ export interface BatchItem {
   readonly item: unknown;
   /** Id of the item: batch ids derive from the ids of their items. */
   readonly messageId: string;
+  /** `item` already serialised by the caller (must be its JSON); else `JSON.stringify(item)`. */
+  readonly json?: string | undefined;
+  /** UTF-8 bytes of `json`, when the caller knows them. */
+  readonly bytes?: number | undefined;
 }
 
 /** One item of `addRouted`: an item with its own subject. */
@@ -157,8 +161,12 @@ export class BatchingPublisher {
     const sizes = new Array<number>(count);
     let total = 0;
     for (let i = 0; i < count; i++) {
-      const json = JSON.stringify((items[i] as BatchItem).item) ?? 'null';
-      const bytes = Buffer.byteLength(json);
+      const given = items[i] as BatchItem;
+      const json = given.json ?? JSON.stringify(given.item) ?? 'null';
+      const bytes =
+        given.json !== undefined && given.bytes !== undefined
+          ? given.bytes
+          : Buffer.byteLength(json);
       jsons[i] = json;
       sizes[i] = bytes;
       total += bytes;

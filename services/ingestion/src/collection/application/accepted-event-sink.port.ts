@@ -4,6 +4,10 @@ import type { AcceptedEvent } from '../../events/domain/accepted-event';
 export interface PartitionedEvent {
   readonly event: AcceptedEvent;
   readonly partition: number;
+  /** The event's JSON when the caller already wrote it (else the sink serialises `event`). */
+  readonly json?: string;
+  /** UTF-8 bytes of `json`, when known. */
+  readonly bytes?: number;
 }
 
 /**

@@ -11,6 +11,8 @@ import {
   type PlanVerdict,
   type TrackingPlanChecker,
 } from '../../tracking-plans/application/tracking-plan-checker.port';
+import { acceptedEventJson, requestJson } from '../domain/accepted-event-json';
+import type { RawEventsText } from '../domain/raw-json';
 import {
   DEFAULT_MAX_DEPTH,
   isEventType,
@@ -38,10 +40,27 @@ import type {
 /** Accepted events of one request handed to the debugger (rejected ones are always recorded). */
 const DEBUGGER_SAMPLE_PER_REQUEST = 5;
 
+/** What waits for JetStream: the outcome of a request, without its parsed body. */
+interface PreparedRequest {
+  readonly receivedAt: string;
+  /** Settles when the sink stored every accepted event (absent: nothing to store). */
+  readonly published: Promise<void> | undefined;
+  readonly accepted: string[];
+  readonly rejected: EventRejection[];
+  readonly blocked: number;
+  /** Accepted events shown in the debugger once stored. */
+  readonly samples: AcceptedEvent[];
+}
+
 /** Extra, per-call knobs of the HTTP path (not part of the shared port). */
 export interface CollectCallOptions extends CollectOptions {
   /** Exact bytes of a single-event body, so it is not measured again. */
   readonly knownBytes?: number;
+  /**
+   * The request body's text with each event located in it (`rawEvents[i]` is event i of it):
+   * unchanged values are copied from it instead of serialised again (ADR 0050).
+   */
+  readonly rawText?: RawEventsText;
 }
 
 /**
@@ -67,18 +86,37 @@ export class CollectEventsUseCase implements EventCollector {
     this.partitions = config.INGEST_PARTITIONS;
   }
 
-  async collect(
+  /**
+   * Why two steps: `prepare` reads the parsed request and hands every accepted event to the
+   * sink as JSON; only its small result waits for JetStream. Nothing that waits holds the parsed
+   * body, so under load the in-flight requests keep little on the young heap and scavenges stay
+   * cheap (ADR 0050).
+   */
+  collect(
     source: VerifiedWriteKey,
     rawEvents: readonly unknown[],
     options: CollectCallOptions = {},
   ): Promise<CollectResult> {
+    return this.prepare(source, rawEvents, options).then((prepared) =>
+      this.finish(source, prepared),
+    );
+  }
+
+  private async prepare(
+    source: VerifiedWriteKey,
+    rawEvents: readonly unknown[],
+    options: CollectCallOptions,
+  ): Promise<PreparedRequest> {
     const request = this.requestContext(source, options);
     this.metrics.requestSize(rawEvents.length);
     const accepted: string[] = [];
-    const stored: AcceptedEvent[] = [];
+    const samples: AcceptedEvent[] = [];
     const rejected: EventRejection[] = [];
     const toPublish: PartitionedEvent[] = [];
     let blocked = 0;
+    const eventJson = requestJson(request);
+    const rawText = options.rawText;
+    const asciiOut = rawText?.ascii === true && isAscii(eventJson.ids);
 
     for (let index = 0; index < rawEvents.length; index++) {
       const raw = rawEvents[index];
@@ -103,19 +141,48 @@ export class CollectEventsUseCase implements EventCollector {
       }
       if (verdict.action === 'flag') event = { ...event, violations: verdict.violations };
       const personKey = event.anonymousId ?? event.userId ?? event.previousId ?? event.messageId;
+      const json = acceptedEventJson(
+        event,
+        eventJson,
+        rawText === undefined
+          ? undefined
+          : { call: raw as Record<string, unknown>, text: rawText, index },
+      );
       toPublish.push({
         event,
         partition: partitionOf(source.workspaceId, personKey, this.partitions),
+        json,
+        // Every character of an ASCII body, and of what ingestion adds, is one byte.
+        bytes: asciiOut && event.violations === undefined ? json.length : Buffer.byteLength(json),
       });
       accepted.push(event.messageId);
-      stored.push(event);
+      // The debugger shows a sample: a few events of each request are enough to see what a
+      // source sends, and recording all of a 100-event batch would cost the hot path for nothing.
+      if (samples.length < DEBUGGER_SAMPLE_PER_REQUEST) samples.push(event);
     }
+    const published = toPublish.length > 0 ? this.sink.publishAll(toPublish) : undefined;
+    // `finish` awaits it a few microtasks later; never report it unhandled meanwhile.
+    published?.catch(() => undefined);
+    return {
+      receivedAt: request.receivedAt,
+      published,
+      accepted,
+      rejected,
+      blocked,
+      samples,
+    };
+  }
 
-    if (toPublish.length > 0) {
+  private async finish(
+    source: VerifiedWriteKey,
+    prepared: PreparedRequest,
+  ): Promise<CollectResult> {
+    const { accepted, rejected, blocked } = prepared;
+    if (prepared.published !== undefined) {
       try {
-        await this.sink.publishAll(toPublish);
+        await prepared.published;
       } catch (error) {
-        this.metrics.rejected('unavailable', toPublish.length);
+        this.metrics.rejected('unavailable', accepted.length);
         throw error instanceof DomainError
           ? error
           : new DomainError(
@@ -127,17 +194,13 @@ export class CollectEventsUseCase implements EventCollector {
             );
       }
     }
-    if (stored.length > 0) this.metrics.accepted(stored.length);
+    if (accepted.length > 0) this.metrics.accepted(accepted.length);
     if (rejected.length > blocked) this.metrics.rejected('invalid', rejected.length - blocked);
     if (blocked > 0) this.metrics.rejected('blocked', blocked);
-    // The debugger shows a sample: a few events of each request are enough to see what a source
-    // sends, and recording all of a 100-event batch would cost the hot path for nothing.
-    for (const event of stored.length > DEBUGGER_SAMPLE_PER_REQUEST
-      ? stored.slice(0, DEBUGGER_SAMPLE_PER_REQUEST)
-      : stored) {
+    for (const event of prepared.samples) {
       this.debug.record(source.workspaceId, source.sourceId, {
         status: 'accepted',
-        receivedAt: request.receivedAt,
+        receivedAt: prepared.receivedAt,
         event,
       });
     }
@@ -193,6 +256,11 @@ export class CollectEventsUseCase implements EventCollector {
       reasons: errors,
     });
   }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function violationsAsErrors(verdict: Extract<PlanVerdict, { action: 'block' }>): FieldError[] {

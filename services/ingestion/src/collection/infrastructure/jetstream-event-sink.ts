@@ -35,36 +35,49 @@ export class JetStreamEventSink implements AcceptedEventSink, OnModuleDestroy {
     });
   }
 
-  async publishAll(events: readonly PartitionedEvent[]): Promise<void> {
+  /**
+   * Not async on purpose: the events (and what they reference) are handed to the batching
+   * publisher at once, and only its promise waits for JetStream.
+   */
+  publishAll(events: readonly PartitionedEvent[]): Promise<void> {
     const workspaceId = events[0]?.event.workspaceId;
-    if (workspaceId === undefined) return;
+    if (workspaceId === undefined) return Promise.resolve();
+    let stored: Promise<unknown>;
     try {
       // One routed call (one promise) for the whole request, whatever its partitions.
       const subjects = this.subjectsOf(workspaceId);
       const items = new Array<RoutedBatchItem>(events.length);
       for (let i = 0; i < events.length; i++) {
-        const { event, partition } = events[i] as PartitionedEvent;
+        const { event, partition, json, bytes } = events[i] as PartitionedEvent;
         items[i] = {
           subject: subjects[partition] ?? this.subjectOf(workspaceId, partition),
           item: event,
           messageId: event.messageId,
+          json,
+          bytes,
         };
       }
-      await this.batching.addRouted(items, {
+      stored = this.batching.addRouted(items, {
         workspaceId,
         schema: ACCEPTED_EVENT_BATCH_SCHEMA,
       });
     } catch (error) {
-      if (error instanceof DomainError && error.kind === 'unavailable') throw error;
-      log.warn({ err: error }, 'publishing accepted events failed');
-      throw new DomainError(
-        'unavailable',
-        'ingestion.publish_failed',
-        'events could not be stored, retry later',
-        undefined,
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
-      );
+      stored = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    return stored.then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof DomainError && error.kind === 'unavailable') throw error;
+        log.warn({ err: error }, 'publishing accepted events failed');
+        throw new DomainError(
+          'unavailable',
+          'ingestion.publish_failed',
+          'events could not be stored, retry later',
+          undefined,
+          UNAVAILABLE_RETRY_AFTER_SECONDS,
+        );
+      },
+    );
   }
 
   /** The subjects of a workspace by partition (filled as partitions are seen). */

@@ -14,12 +14,16 @@ const code = (fn: () => unknown): string => {
   return 'no error';
 };
 
-test('JSON bytes or text decode to an object with their size', () => {
+test('JSON bytes or text decode to an object with their size and text', () => {
   assert.deepEqual(decodeCollectBody(Buffer.from('{"a":1}'), undefined, 100), {
     value: { a: 1 },
     bytes: 7,
+    text: '{"a":1}',
+    ascii: true,
   });
-  assert.deepEqual(decodeCollectBody('{"é":1}', 'identity', 100).bytes, 8);
+  const accented = decodeCollectBody('{"é":1}', 'identity', 100);
+  assert.equal(accented.bytes, 8);
+  assert.equal(accented.ascii, false);
   const zipped = gzipSync(Buffer.from('{"a":2}'));
   assert.deepEqual(decodeCollectBody(zipped, 'gzip', 100).value, { a: 2 });
 });

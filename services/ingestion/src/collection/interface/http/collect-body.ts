@@ -6,6 +6,10 @@ export interface DecodedBody {
   readonly value: Record<string, unknown>;
   /** Bytes of the JSON after decompression. */
   readonly bytes: number;
+  /** The JSON text `value` was parsed from. */
+  readonly text: string;
+  /** Every byte of the body is ASCII (so the text has as many characters as bytes). */
+  readonly ascii: boolean;
 }
 
 /**
@@ -39,9 +43,10 @@ export function decodeCollectBody(
     throw new DomainError('invalid', 'request.empty_body', 'the request body is empty');
   if (!isUtf8(bytes))
     throw new DomainError('invalid', 'request.invalid_utf8', 'the request body is not valid UTF-8');
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new DomainError(
       'invalid',
@@ -55,7 +60,12 @@ export function decodeCollectBody(
       'request.invalid_json',
       'the request body must be a JSON object',
     );
-  return { value: value as Record<string, unknown>, bytes: bytes.length };
+  return {
+    value: value as Record<string, unknown>,
+    bytes: bytes.length,
+    text,
+    ascii: text.length === bytes.length,
+  };
 }
 
 function gunzip(bytes: Buffer, maxBytes: number): Buffer {

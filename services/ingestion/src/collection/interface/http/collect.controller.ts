@@ -32,8 +32,10 @@ import {
   type WriteKeyVerifier,
 } from '../../../sources/application/write-key-verifier.port';
 import { CollectEventsUseCase, describe } from '../../application/collect-events.use-case';
+import type { CollectResult, EventRejection } from '../../application/event-collector.port';
 import { CollectRateLimiter } from '../../application/collect-rate-limiter';
 import { clientSettings } from '../../domain/client-settings';
+import { locateBatchEvents, locateSingleEvent } from '../../domain/raw-json';
 import { isTooLargeError } from '../../domain/segment-event';
 import { RAW_BODY_ROUTE } from './collect-body-parsers';
 import { decodeCollectBody, writeKeyFromAuthorization, type DecodedBody } from './collect-body';
@@ -219,28 +221,31 @@ export class CollectController {
   async batch(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const receivedAt = new Date();
     const { source, body } = await this.receive(req, reply);
+    // Returned, not awaited: this frame (and the parsed body) ends before JetStream answers.
+    return this.collectBatch(source, body, receivedAt);
+  }
+
+  private collectBatch(
+    source: VerifiedWriteKey,
+    body: DecodedBody,
+    receivedAt: Date,
+  ): Promise<{ success: true; accepted: number; rejected: readonly EventRejection[] }> {
     const items = body.value.batch;
     if (!Array.isArray(items))
       throw invalidField('batch', 'must be an array of events', 'batch.invalid');
     if (items.length === 0)
       throw invalidField('batch', 'must contain at least one event', 'batch.invalid');
     this.rateLimiter.take(source.workspaceId, items.length);
-    const result = await this.collector.collect(source, items, {
-      context: body.value.context,
-      integrations: body.value.integrations,
-      sentAt: body.value.sentAt,
-      receivedAt,
-    });
-    if (result.accepted.length === 0) {
-      const first = result.rejected[0];
-      throw new DomainError(
-        'invalid',
-        'batch.invalid',
-        `no event of the batch is valid; batch.${first?.index ?? 0}.${describe(first?.errors ?? [])}`,
-        { accepted: 0, rejected: result.rejected },
-      );
-    }
-    return { success: true, accepted: result.accepted.length, rejected: result.rejected };
+    const rawText = locateBatchEvents(body.text, body.ascii, items.length);
+    return this.collector
+      .collect(source, items, {
+        context: body.value.context,
+        integrations: body.value.integrations,
+        sentAt: body.value.sentAt,
+        receivedAt,
+        ...(rawText === undefined ? {} : { rawText }),
+      })
+      .then(batchResponse);
   }
 
   @Get(SETTINGS)
@@ -281,23 +286,15 @@ export class CollectController {
     const receivedAt = new Date();
     const { source, body } = await this.receive(req, reply);
     this.rateLimiter.take(source.workspaceId, 1);
-    const result = await this.collector.collect(source, [body.value], {
-      impliedType: type,
-      receivedAt,
-      knownBytes: body.bytes,
-    });
-    const rejected = result.rejected[0];
-    if (rejected !== undefined) {
-      // Over INGEST_MAX_EVENT_BYTES: 413 for a single call (in a batch it stays a per-index rejection).
-      const tooLarge = rejected.errors.some(isTooLargeError);
-      throw new DomainError(
-        tooLarge ? 'too_large' : 'invalid',
-        tooLarge ? 'event.too_large' : 'event.invalid',
-        describe(rejected.errors),
-        { errors: rejected.errors },
-      );
-    }
-    return { success: true };
+    const rawText = locateSingleEvent(body.text, body.ascii);
+    return this.collector
+      .collect(source, [body.value], {
+        impliedType: type,
+        receivedAt,
+        knownBytes: body.bytes,
+        ...(rawText === undefined ? {} : { rawText }),
+      })
+      .then(singleResponse);
   }
 
   /** CORS, write key (Basic header first, else `writeKey` in the body), decoded body. */
@@ -328,6 +325,38 @@ export class CollectController {
     if (bodyKey !== undefined) delete body.value.writeKey;
     return { source, body };
   }
+}
+
+function batchResponse(result: CollectResult): {
+  success: true;
+  accepted: number;
+  rejected: readonly EventRejection[];
+} {
+  if (result.accepted.length === 0) {
+    const first = result.rejected[0];
+    throw new DomainError(
+      'invalid',
+      'batch.invalid',
+      `no event of the batch is valid; batch.${first?.index ?? 0}.${describe(first?.errors ?? [])}`,
+      { accepted: 0, rejected: result.rejected },
+    );
+  }
+  return { success: true, accepted: result.accepted.length, rejected: result.rejected };
+}
+
+function singleResponse(result: CollectResult): { success: true } {
+  const rejected = result.rejected[0];
+  if (rejected !== undefined) {
+    // Over INGEST_MAX_EVENT_BYTES: 413 for a single call (in a batch it stays a per-index rejection).
+    const tooLarge = rejected.errors.some(isTooLargeError);
+    throw new DomainError(
+      tooLarge ? 'too_large' : 'invalid',
+      tooLarge ? 'event.too_large' : 'event.invalid',
+      describe(rejected.errors),
+      { errors: rejected.errors },
+    );
+  }
+  return { success: true };
 }
 
 function invalidField(field: string, message: string, code: string): DomainError {
