@@ -25,6 +25,8 @@ const MAX_CACHED = 100_000;
 export class QuerySourceKindLookup implements SourceKindLookup {
   private readonly cache = new Map<string, SourceKind>();
   private readonly inFlight = new Map<string, Promise<SourceKind>>();
+  /** Sources already reported as unanswered: a warning per source, not per batch. */
+  private readonly warnedUnanswered = new Set<string>();
 
   constructor(
     private readonly queries: Pick<QueryClient, 'request'>,
@@ -63,7 +65,10 @@ export class QuerySourceKindLookup implements SourceKindLookup {
         return 'browser';
       }
       if (error instanceof DomainError && /no responders/.test(error.message)) {
-        log.warn({ workspaceId, sourceId }, 'no source registry deployed: browser');
+        if (!this.warnedUnanswered.has(key) && this.warnedUnanswered.size < MAX_CACHED) {
+          this.warnedUnanswered.add(key);
+          log.warn({ workspaceId, sourceId }, 'no source registry deployed: browser');
+        }
         return 'browser';
       }
       throw error;
