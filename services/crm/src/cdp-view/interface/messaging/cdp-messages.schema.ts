@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { type ContactLink, type MembershipChange } from '../../application/cdp-view.ports';
+import { type TraitChange } from '../../domain/trait-changes';
+
+/** uint64 fields arrive as strings in canonical proto3 JSON; numbers are accepted too. */
+const uint64 = z.union([z.string().regex(/^\d{1,19}$/), z.number().int().min(0)]).transform(Number);
+const id = z.string().min(1).max(200);
+
+const crmContext = z.looseObject({
+  aggregateType: z.string(),
+  aggregateId: z.string(),
+  version: uint64.optional(),
+});
+const resolvedEvent = z.looseObject({
+  workspaceId: z.string().optional(),
+  context: z.looseObject({ crm: crmContext.optional() }).optional(),
+});
+/** `{ event, profileId }` (proto ResolvedEvent) or the event's fields with `profileId` beside them. */
+const resolvedItem = z.looseObject({
+  event: resolvedEvent.optional(),
+  profileId: z.string().optional(),
+  context: z.looseObject({ crm: crmContext.optional() }).optional(),
+});
+const resolvedBatch = z.object({ items: z.array(resolvedItem) });
+
+/** The contact → profile links a resolved batch carries (identity's echo of CRM contacts). */
+export function contactLinks(payload: unknown): ContactLink[] | string {
+  const parsed = resolvedBatch.safeParse(payload);
+  if (!parsed.success) return `invalid resolved batch: ${parsed.error.issues[0]?.message ?? ''}`;
+  const links: ContactLink[] = [];
+  for (const item of parsed.data.items) {
+    const crm = item.event?.context?.crm ?? item.context?.crm;
+    if (!crm || crm.aggregateType !== 'contact' || !item.profileId) continue;
+    links.push({ contactId: crm.aggregateId, profileId: item.profileId, contactVersion: crm.version ?? 0 });
+  }
+  return links;
+}
+
+const merged = z.looseObject({ survivingProfileId: id, mergedProfileIds: z.array(id).min(1) });
+
+export function parseMerged(
+  payload: unknown,
+): { survivingProfileId: string; mergedProfileIds: string[] } | string {
+  const parsed = merged.safeParse(payload);
+  return parsed.success ? parsed.data : `invalid ProfileMerged: ${parsed.error.issues[0]?.message ?? ''}`;
+}
+
+const traitChange = z.looseObject({
+  key: z.string().min(1).max(300),
+  operation: z.enum(['TRAIT_OPERATION_SET', 'TRAIT_OPERATION_UNSET', 'TRAIT_OPERATION_UNSPECIFIED']).optional(),
+  value: z.json().optional(),
+});
+const profileUpdated = z.looseObject({
+  profileId: id,
+  version: uint64,
+  changes: z.array(traitChange).max(10_000),
+});
+
+export function parseProfileUpdated(
+  payload: unknown,
+): { profileId: string; version: number; changes: TraitChange[] } | string {
+  const parsed = profileUpdated.safeParse(payload);
+  if (!parsed.success) return `invalid ProfileUpdated: ${parsed.error.issues[0]?.message ?? ''}`;
+  return {
+    profileId: parsed.data.profileId,
+    version: parsed.data.version,
+    changes: parsed.data.changes.map((c) =>
+      c.operation === 'TRAIT_OPERATION_UNSET' || c.value === undefined
+        ? { key: c.key, operation: 'unset' as const }
+        : { key: c.key, operation: 'set' as const, value: c.value },
+    ),
+  };
+}
+
+const membershipChanged = z.looseObject({
+  segmentId: id,
+  segmentVersion: uint64.optional(),
+  changes: z.array(
+    z.looseObject({
+      profileId: id,
+      transition: z.enum(['MEMBERSHIP_TRANSITION_ENTERED', 'MEMBERSHIP_TRANSITION_EXITED']),
+    }),
+  ),
+});
+
+export function parseMembershipChanged(
+  payload: unknown,
+): { segmentId: string; segmentVersion: number; changes: MembershipChange[] } | string {
+  const parsed = membershipChanged.safeParse(payload);
+  if (!parsed.success) return `invalid MembershipChanged: ${parsed.error.issues[0]?.message ?? ''}`;
+  return {
+    segmentId: parsed.data.segmentId,
+    segmentVersion: parsed.data.segmentVersion ?? 0,
+    changes: parsed.data.changes.map((c) => ({
+      profileId: c.profileId,
+      member: c.transition === 'MEMBERSHIP_TRANSITION_ENTERED',
+    })),
+  };
+}

@@ -1,0 +1,94 @@
+import { DomainError } from '@cdp/contracts';
+import { type RecordCommand } from '../domain/crm-record';
+import { recordHistory, type HistoryEntry } from '../domain/record-history';
+import { type AggregateType } from '../domain/record-types';
+import { type ListPlan } from './record-list-query';
+import {
+  ExecuteRecordCommandUseCase,
+  type CommandResult,
+  type ExecuteRecordCommand,
+} from './execute-record-command.use-case';
+import { type Actor, type DecisionInputs, type RecordStore } from './record-store.port';
+import { commandDuration } from '../infrastructure/crm.metrics';
+
+export interface RecordReadModel<V> {
+  get(workspaceId: string, type: AggregateType, id: string): Promise<V | undefined>;
+  list(
+    workspaceId: string,
+    type: AggregateType,
+    plan: ListPlan,
+  ): Promise<{ data: V[]; nextCursor: string | null }>;
+}
+
+/** What the HTTP and import adapters call: commands (then the fresh view) and queries. */
+export class RecordsService<V extends { readonly version: number }> {
+  private readonly commands: ExecuteRecordCommandUseCase;
+
+  constructor(
+    readonly store: RecordStore,
+    readonly inputs: DecisionInputs,
+    private readonly readModel: RecordReadModel<V>,
+    /** Called after events were appended (kicks the outbox relay). */
+    private readonly onAppended: () => void = () => undefined,
+  ) {
+    this.commands = new ExecuteRecordCommandUseCase(store, inputs);
+  }
+
+  async execute(input: ExecuteRecordCommand): Promise<CommandResult> {
+    const stop = commandDuration.startTimer({ aggregate: input.type });
+    try {
+      const result = await this.commands.execute(input);
+      if (result.events.length > 0) this.onAppended();
+      stop({ outcome: result.events.length > 0 ? 'applied' : 'unchanged' });
+      return result;
+    } catch (error) {
+      stop({ outcome: error instanceof DomainError ? error.code : 'error' });
+      throw error;
+    }
+  }
+
+  /** Runs a command and returns the record as the read model now shows it (read-your-writes). */
+  async executeAndView(
+    workspaceId: string,
+    type: AggregateType,
+    id: string | undefined,
+    command: RecordCommand,
+    actor: Actor,
+    expectedVersion?: number,
+  ): Promise<V> {
+    const result = await this.execute({
+      workspaceId,
+      type,
+      command,
+      actor,
+      ...(id === undefined ? {} : { id }),
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    });
+    return this.get(workspaceId, type, result.state.id);
+  }
+
+  async get(workspaceId: string, type: AggregateType, id: string): Promise<V> {
+    const view = await this.readModel.get(workspaceId, type, id);
+    if (!view) throw new DomainError('not_found', 'crm.not_found', `${type} ${id} not found`);
+    return view;
+  }
+
+  list(
+    workspaceId: string,
+    type: AggregateType,
+    plan: ListPlan,
+  ): Promise<{ data: V[]; nextCursor: string | null }> {
+    return this.readModel.list(workspaceId, type, plan);
+  }
+
+  async history(
+    workspaceId: string,
+    type: AggregateType,
+    id: string,
+  ): Promise<HistoryEntry<Actor>[]> {
+    const events = await this.store.history(workspaceId, type, id);
+    if (events.length === 0)
+      throw new DomainError('not_found', 'crm.not_found', `${type} ${id} not found`);
+    return recordHistory(type, id, events);
+  }
+}
