@@ -183,6 +183,54 @@ describe('CRM records API (real Postgres and NATS)', () => {
     ]);
   });
 
+  test('a write answers with exactly what a read returns (every field kind)', async () => {
+    const owner = await crm.call<View>('POST', '/v1/crm/owners', { name: 'Anna', email: 'Anna@CRM.example' });
+    assert.equal(owner.status, 201, JSON.stringify(owner.body));
+    assert.equal(owner.body.active, true);
+    const company = await crm.call<View>('POST', '/v1/crm/companies', { name: 'Volga', employees: 12, annualRevenue: 1234.5 });
+    const contact = await crm.call<View>('POST', '/v1/crm/contacts', { email: 'kinds@example.com', companyId: company.body.id, ownerId: owner.body.id });
+    const deal = await crm.call<View>('POST', '/v1/crm/deals', {
+      name: 'Kinds',
+      amount: 99.95,
+      currency: 'USD',
+      pipelineId,
+      contactIds: [contact.body.id, contact.body.id],
+      companyId: company.body.id,
+      expectedCloseDate: '2026-06-30',
+    });
+    assert.deepEqual(deal.body.contactIds, [contact.body.id], 'ids deduplicated');
+    const task = await crm.call<View>('POST', '/v1/crm/tasks', {
+      title: 'Remind',
+      reminders: ['2026-05-02T10:00:00Z', '2026-05-01T10:00:00+02:00'],
+      dealId: deal.body.id,
+      assigneeId: owner.body.id,
+    });
+    const activity = await crm.call<View>('POST', '/v1/crm/activities', {
+      kind: 'call',
+      subject: 'Called about the Octavia',
+      durationMinutes: 7,
+      targets: [{ type: 'contact', id: contact.body.id }, { type: 'deal', id: deal.body.id }],
+    });
+    assert.equal(activity.status, 201, JSON.stringify(activity.body));
+    const timeline = await crm.call<{ data: View[] }>('GET', `/v1/crm/activities?filter.targets.contains=${deal.body.id}`);
+    assert.deepEqual(timeline.body.data.map((a) => a.id), [activity.body.id]);
+    const dealsOfContact = await crm.call<{ data: View[] }>('GET', `/v1/crm/deals?filter.contactIds.contains=${contact.body.id}`);
+    assert.deepEqual(dealsOfContact.body.data.map((d) => d.id), [deal.body.id]);
+    for (const [collection, written] of [
+      ['owners', owner],
+      ['companies', company],
+      ['deals', deal],
+      ['tasks', task],
+      ['activities', activity],
+    ] as const) {
+      const read = await crm.call<View>('GET', `/v1/crm/${collection}/${written.body.id}`);
+      assert.deepEqual(read.body, written.body, collection);
+    }
+    const contactRead = await crm.call<View>('GET', `/v1/crm/contacts/${contact.body.id}`);
+    const { cdp: _cdp, ...withoutCdp } = contactRead.body;
+    assert.deepEqual(withoutCdp, contact.body);
+  });
+
   test('tasks complete, tickets follow their transitions', async () => {
     const task = await crm.call<View>('POST', '/v1/crm/tasks', { title: 'Call back', dueAt: '2026-03-01T10:00:00+03:00' });
     assert.equal(task.status, 201, JSON.stringify(task.body));

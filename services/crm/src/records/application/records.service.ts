@@ -1,5 +1,5 @@
 import { DomainError } from '@cdp/contracts';
-import { type RecordCommand } from '../domain/crm-record';
+import { type RecordCommand, type RecordState } from '../domain/crm-record';
 import { recordHistory, type HistoryEntry } from '../domain/record-history';
 import { type AggregateType } from '../domain/record-types';
 import { type ListPlan } from './record-list-query';
@@ -12,6 +12,8 @@ import { type Actor, type DecisionInputs, type RecordStore } from './record-stor
 import { commandDuration } from '../infrastructure/crm.metrics';
 
 export interface RecordReadModel<V> {
+  /** The view of a state as `get` would read it after the append (no round trip). */
+  fromState(state: RecordState): V;
   get(workspaceId: string, type: AggregateType, id: string): Promise<V | undefined>;
   list(
     workspaceId: string,
@@ -47,7 +49,10 @@ export class RecordsService<V extends { readonly version: number }> {
     }
   }
 
-  /** Runs a command and returns the record as the read model now shows it (read-your-writes). */
+  /**
+   * Runs a command and returns the record as the read model now shows it (read-your-writes: the
+   * row was projected in the append's statement; the view is built from the same state).
+   */
   async executeAndView(
     workspaceId: string,
     type: AggregateType,
@@ -64,7 +69,7 @@ export class RecordsService<V extends { readonly version: number }> {
       ...(id === undefined ? {} : { id }),
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
     });
-    return this.get(workspaceId, type, result.state.id);
+    return this.readModel.fromState(result.state);
   }
 
   async get(workspaceId: string, type: AggregateType, id: string): Promise<V> {

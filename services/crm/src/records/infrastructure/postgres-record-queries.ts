@@ -6,6 +6,7 @@ import {
   type Filter,
   type ListPlan,
 } from '../application/record-list-query';
+import { type RecordState } from '../domain/crm-record';
 import { type AggregateType } from '../domain/record-types';
 import { columnsOf, snakeCase, tableOf } from './read-model-schema';
 
@@ -142,6 +143,24 @@ function filterSql(filter: Filter, sql: SqlBuilder): string {
 /** Reads of the read models: one record, or a filtered, sorted, searched, paged list. */
 export class PostgresRecordQueries {
   constructor(private readonly postgres: DataSource) {}
+
+  /** The view `get` returns for this state (same fields, same JSON forms). */
+  fromState(state: RecordState): RecordView {
+    const view: Record<string, unknown> = { id: state.id };
+    for (const { field } of columnsOf(state.type)) {
+      const value = state.fields[field.name];
+      if (value !== null && value !== undefined) view[field.name] = value;
+    }
+    return {
+      ...view,
+      id: state.id,
+      customFields: state.customFields,
+      archived: state.archived,
+      version: state.version,
+      createdAt: state.createdAt,
+      updatedAt: state.updatedAt,
+    };
+  }
 
   async get(workspaceId: string, type: AggregateType, id: string): Promise<RecordView | undefined> {
     const rows = await this.postgres.query<Record<string, unknown>[]>(

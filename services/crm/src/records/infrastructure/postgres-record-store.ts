@@ -68,10 +68,11 @@ export class PostgresRecordStore implements RecordStore {
     after: RecordState,
     events: readonly StoredEvent[],
   ): Promise<void> {
+    const { sql, params } = appendStatement(workspaceId, after, events);
     try {
-      await this.postgres.transaction((manager) =>
-        appendInTransaction(manager, workspaceId, after, events),
-      );
+      // One statement: its data-modifying CTEs commit together (or not at all) without a
+      // BEGIN/COMMIT round trip each.
+      await this.postgres.query(sql, params);
     } catch (error) {
       const constraint = constraintOf(error);
       if (constraint === 'events_aggregate_version') throw new ConcurrentAppendError(after.id);
@@ -87,66 +88,28 @@ export class PostgresRecordStore implements RecordStore {
   }
 }
 
-/**
- * Writes events, the read-model row, the stage history and the outbox rows. Also used by the
- * rebuild (without the outbox) so that live and rebuilt projections share one code path.
- */
-export async function appendInTransaction(
-  manager: EntityManager,
-  workspaceId: string,
-  after: RecordState,
-  events: readonly StoredEvent[],
-): Promise<void> {
-  await manager.query(
-    `INSERT INTO crm.events
-       (workspace_id, aggregate_type, aggregate_id, version, type, payload, actor, occurred_at)
-     SELECT $1, $2, $3, v, t, p, a, o
-     FROM unnest($4::int[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[]) AS e(v, t, p, a, o)`,
-    [
-      workspaceId,
-      after.type,
-      after.id,
-      events.map((e) => e.version),
-      events.map((e) => e.type),
-      events.map((e) => JSON.stringify(e.payload)),
-      events.map((e) => JSON.stringify(e.actor)),
-      events.map((e) => e.occurredAt),
-    ],
-  );
-  await projectInTransaction(manager, workspaceId, after, events);
-  await manager.query(
-    `INSERT INTO crm.outbox (workspace_id, subject, message_id, payload)
-     SELECT $1, s, m, p FROM unnest($2::text[], $3::text[], $4::jsonb[]) AS o(s, m, p)`,
-    [
-      workspaceId,
-      events.map((e) => eventSubject(`cdp.crm.${e.aggregateType}.${e.type}.v1`, workspaceId)),
-      events.map(crmEventMessageId),
-      events.map((e) => JSON.stringify(crmEventJson(e))),
-    ],
-  );
+interface HistoryEntry {
+  readonly version: number;
+  readonly from: string | null;
+  readonly to: string;
+  readonly kind: string;
+  readonly at: string;
 }
 
-/** The projections of `events` (whose result is `after`). */
-export async function projectInTransaction(
-  manager: EntityManager,
-  workspaceId: string,
-  after: RecordState,
-  events: readonly StoredEvent[],
-): Promise<void> {
-  await manager.query(upsertSql(after.type), rowValues(workspaceId, after));
-  if (after.type !== 'deal') return;
-  // Stage history: where each deal entered which stage, for conversion and cycle reports.
-  const entries: { version: number; from: string | null; to: string; kind: string; at: string }[] =
-    [];
+/** Stage history entries of a deal's events: where it entered which stage, when. */
+function stageHistory(events: readonly StoredEvent[]): HistoryEntry[] {
+  const entries: HistoryEntry[] = [];
   for (const event of events) {
-    if (event.type === 'created')
+    if (event.type === 'created') {
+      const fields = (event.payload.fields ?? {}) as JsonObject;
       entries.push({
         version: event.version,
         from: null,
-        to: String((event.payload.fields as JsonObject | undefined)?.stageId ?? ''),
-        kind: String((event.payload.fields as JsonObject | undefined)?.stageKind ?? 'open'),
+        to: String(fields.stageId ?? ''),
+        kind: String(fields.stageKind ?? 'open'),
         at: event.occurredAt,
       });
+    }
     if (event.type === 'stage_changed')
       entries.push({
         version: event.version,
@@ -156,6 +119,57 @@ export async function projectInTransaction(
         at: event.occurredAt,
       });
   }
+  return entries;
+}
+
+/**
+ * The whole append as ONE statement: the events, the outbox rows and the deal stage history in
+ * data-modifying CTEs, then the read-model upsert. A unique violation on (aggregate_id,
+ * version) aborts all of it.
+ */
+export function appendStatement(
+  workspaceId: string,
+  after: RecordState,
+  events: readonly StoredEvent[],
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [...rowValues(workspaceId, after)];
+  const p = (value: unknown): string => `$${params.push(value)}`;
+  const ws = p(workspaceId);
+  const ctes = [
+    `appended AS (INSERT INTO crm.events
+       (workspace_id, aggregate_type, aggregate_id, version, type, payload, actor, occurred_at)
+     SELECT ${ws}, ${p(after.type)}, ${p(after.id)}, v, t, pl, a, o
+     FROM unnest(${p(events.map((e) => e.version))}::int[], ${p(events.map((e) => e.type))}::text[],
+       ${p(events.map((e) => JSON.stringify(e.payload)))}::jsonb[], ${p(events.map((e) => JSON.stringify(e.actor)))}::jsonb[],
+       ${p(events.map((e) => e.occurredAt))}::timestamptz[]) AS e(v, t, pl, a, o))`,
+    `published AS (INSERT INTO crm.outbox (workspace_id, subject, message_id, payload)
+     SELECT ${ws}, s, m, pl FROM unnest(
+       ${p(events.map((e) => eventSubject(`cdp.crm.${e.aggregateType}.${e.type}.v1`, workspaceId)))}::text[],
+       ${p(events.map(crmEventMessageId))}::text[],
+       ${p(events.map((e) => JSON.stringify(crmEventJson(e))))}::jsonb[]) AS o(s, m, pl))`,
+  ];
+  const history = after.type === 'deal' ? stageHistory(events) : [];
+  if (history.length > 0)
+    ctes.push(`history AS (INSERT INTO crm.deal_stage_history
+       (workspace_id, deal_id, version, pipeline_id, from_stage_id, to_stage_id, stage_kind, entered_at)
+     SELECT ${ws}, ${p(after.id)}, v, ${p(String(after.fields.pipelineId ?? ''))}, f, t, k, a
+     FROM unnest(${p(history.map((e) => e.version))}::int[], ${p(history.map((e) => e.from))}::text[],
+       ${p(history.map((e) => e.to))}::text[], ${p(history.map((e) => e.kind))}::text[],
+       ${p(history.map((e) => e.at))}::timestamptz[]) AS h(v, f, t, k, a)
+     ON CONFLICT DO NOTHING)`);
+  return { sql: `WITH ${ctes.join(',\n')}\n${upsertSql(after.type)}`, params };
+}
+
+/** The read-model projections of `events` (whose result is `after`), used by the rebuild. */
+export async function projectInTransaction(
+  manager: EntityManager,
+  workspaceId: string,
+  after: RecordState,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  await manager.query(upsertSql(after.type), rowValues(workspaceId, after));
+  if (after.type !== 'deal') return;
+  const entries = stageHistory(events);
   if (entries.length === 0) return;
   await manager.query(
     `INSERT INTO crm.deal_stage_history
@@ -175,4 +189,3 @@ export async function projectInTransaction(
     ],
   );
 }
-

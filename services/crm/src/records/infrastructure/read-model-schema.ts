@@ -103,8 +103,11 @@ export function rowValues(workspaceId: string, state: RecordState): unknown[] {
   return values;
 }
 
-/** `INSERT … ON CONFLICT DO UPDATE` of a full row; an older version never overwrites a newer. */
-export function upsertSql(type: AggregateType): string {
+/**
+ * `INSERT … ON CONFLICT DO UPDATE` of a full row; an older version never overwrites a newer.
+ * Parameters are numbered from `first` (the append statement puts other parameters after).
+ */
+export function upsertSql(type: AggregateType, first = 1): string {
   const columns = [...COMMON_COLUMNS, ...columnsOf(type).map((c) => c.column)];
   const casts = [
     'text',
@@ -116,7 +119,7 @@ export function upsertSql(type: AggregateType): string {
     'timestamptz',
     ...columnsOf(type).map((c) => c.sqlType),
   ];
-  const placeholders = columns.map((_c, i) => `$${i + 1}::${casts[i] ?? 'text'}`);
+  const placeholders = columns.map((_c, i) => `$${i + first}::${casts[i] ?? 'text'}`);
   const updates = columns
     .filter((c) => c !== 'workspace_id' && c !== 'id')
     .map((c) => `${c} = EXCLUDED.${c}`);
