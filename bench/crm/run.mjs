@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { rng, seed } from './seed.mjs';
+import { cpuBetween, sample } from '../ingestion/proc-stat.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,6 +20,7 @@ const { values: flags } = parseArgs({
     writers: { type: 'string', default: '16' },
     duration: { type: 'string', default: '20' },
     record: { type: 'boolean', default: true },
+    'cpu-prof': { type: 'boolean', default: false },
     'no-record': { type: 'boolean', default: false },
   },
   strict: true,
@@ -47,7 +49,8 @@ function stats(latencies) {
 const ms = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 
 function startServer() {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'server.mjs')], {
+  const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'crm-bench-prof')}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, 'server.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
@@ -164,7 +167,9 @@ try {
   };
   const eventsBefore = Number((await db.query('SELECT count(*) AS n FROM crm.events')).rows[0].n);
   const writeStart = performance.now();
+  const before = sample({ crm: server.child.pid, loadGenerator: process.pid });
   await Promise.all([...Array.from({ length: WRITERS }, writer), reader()]);
+  const cpu = cpuBetween(before, sample({ crm: server.child.pid, loadGenerator: process.pid }));
   const writeSeconds = (performance.now() - writeStart) / 1000;
   const eventsAfter = Number((await db.query('SELECT count(*) AS n FROM crm.events')).rows[0].n);
   // The outbox drains: every command's event reaches JetStream.
@@ -207,6 +212,9 @@ try {
     `| commands/s | ${perSecond.toFixed(0)} |`,
     `| p50 / p90 / p99 / max ms | ${ms(move.p50)} / ${ms(move.p90)} / ${ms(move.p99)} / ${ms(move.max)} |`,
     `| errors | ${errors} |`,
+    `| CRM process CPU (cores) / CPU per command | ${cpu.cores.crm.toFixed(2)} / ${((cpu.cores.crm * writeSeconds * 1e6) / Math.max(1, commands)).toFixed(0)} µs |`,
+    `| commands per CRM CPU-second (capacity with a core of its own) | ${(commands / Math.max(1e-9, cpu.cores.crm * writeSeconds)).toFixed(0)} |`,
+    `| load generator CPU (cores) / machine busy | ${cpu.cores.loadGenerator.toFixed(2)} / ${(cpu.machineBusy * 100).toFixed(0)} % |`,
     `| events appended (crm.events) | ${eventsAfter - eventsBefore} |`,
     `| outbox drained to JetStream after the phase | ${outbox === 0 ? `yes, in ${drainSeconds.toFixed(1)} s` : `no (${outbox} left)`} |`,
     '',

@@ -239,6 +239,22 @@ export function recordController(type: AggregateType): Type<unknown> {
       return { data: await this.records.history(tenant.workspaceId, type, id) };
     }
 
+    /**
+     * Parses a command's body; for an unknown record the answer is a 404 whatever the body (a
+     * key of another workspace learns nothing from the validation).
+     */
+    async parseCommand<T>(
+      tenant: TenantContext,
+      id: string,
+      schema: z.ZodType<T>,
+      body: unknown,
+    ): Promise<T> {
+      const result = schema.safeParse(body ?? {});
+      if (result.success) return result.data;
+      await this.records.get(tenant.workspaceId, type, id);
+      return parse(schema, body ?? {}, '(body)');
+    }
+
     /** A command with only an optional expectedVersion in its body. */
     async simple(
       tenant: TenantContext,
@@ -279,7 +295,7 @@ export function recordController(type: AggregateType): Type<unknown> {
         @Headers('if-match') ifMatch: string | undefined,
         @Body() body: unknown,
       ): Promise<RecordView> {
-        const input = parse(stageMove, body ?? {}, '(body)');
+        const input = await this.parseCommand(tenant, id, stageMove, body);
         return this.records.executeAndView(
           tenant.workspaceId,
           type,
@@ -354,7 +370,7 @@ export function recordController(type: AggregateType): Type<unknown> {
         @Headers('if-match') ifMatch: string | undefined,
         @Body() body: unknown,
       ): Promise<RecordView> {
-        const input = parse(statusChange, body ?? {}, '(body)');
+        const input = await this.parseCommand(tenant, id, statusChange, body);
         return this.records.executeAndView(
           tenant.workspaceId,
           type,
