@@ -49,7 +49,9 @@ function stats(latencies) {
 const ms = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 
 function startServer() {
-  const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'crm-bench-prof')}`] : [];
+  const nodeArgs = flags['cpu-prof']
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'crm-bench-prof')}`]
+    : [];
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, 'server.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -70,7 +72,11 @@ const server = await startServer();
 const headers = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
 async function call(method, path, body) {
   const started = performance.now();
-  const response = await fetch(`${server.url}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers,
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await response.text();
   const elapsed = performance.now() - started;
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
@@ -96,11 +102,24 @@ try {
   ).body;
   const ownerIds = [];
   for (let i = 0; i < 20; i++)
-    ownerIds.push((await call('POST', '/v1/crm/owners', { name: `Owner ${i}`, email: `owner${i}@bench.example` })).body.id);
+    ownerIds.push(
+      (
+        await call('POST', '/v1/crm/owners', {
+          name: `Owner ${i}`,
+          email: `owner${i}@bench.example`,
+        })
+      ).body.id,
+    );
 
   console.log(`seeding ${CONTACTS} contacts and ${DEALS} deals …`);
   const seedStart = performance.now();
-  const { dealStages } = await seed(db, { workspaceId: server.workspaceId, pipeline, ownerIds, contacts: CONTACTS, deals: DEALS });
+  const { dealStages } = await seed(db, {
+    workspaceId: server.workspaceId,
+    pipeline,
+    ownerIds,
+    contacts: CONTACTS,
+    deals: DEALS,
+  });
   const seedSeconds = (performance.now() - seedStart) / 1000;
   console.log(`seeded in ${seedSeconds.toFixed(1)} s`);
   const random = rng(7);
@@ -109,8 +128,10 @@ try {
   // The list pages measured: filtered + sorted, first page and a deeper page via the cursor.
   const listPath = () =>
     `/v1/crm/contacts?filter.lifecycleStage=customer&filter.ownerId=${pick(ownerIds)}&sort=-updatedAt&limit=50`;
-  const dealListPath = () => `/v1/crm/deals?filter.stageId=negotiation&filter.amount.gte=500&sort=-amount&limit=50`;
-  const searchPath = () => `/v1/crm/contacts?q=convertible&filter.ownerId=${pick(ownerIds)}&limit=50`;
+  const dealListPath = () =>
+    `/v1/crm/deals?filter.stageId=negotiation&filter.amount.gte=500&sort=-amount&limit=50`;
+  const searchPath = () =>
+    `/v1/crm/contacts?q=convertible&filter.ownerId=${pick(ownerIds)}&limit=50`;
   // Baseline: the same filtered, sorted page straight from Postgres (no HTTP, Nest, JSON mapping).
   const baselineSql = `SELECT * FROM crm.contacts WHERE workspace_id = $1 AND NOT archived
     AND lifecycle_stage = 'customer' AND owner_id = $2 ORDER BY updated_at DESC NULLS LAST, id DESC LIMIT 51`;
@@ -126,12 +147,36 @@ try {
     return { label, ...stats(latencies) };
   }
   const reads = [];
-  reads.push(await measure('contacts: filter lifecycleStage + ownerId, sort -updatedAt (HTTP)', LIST_REQUESTS, () => call('GET', listPath())));
-  reads.push(await measure('  baseline: the same query, raw SQL', LIST_REQUESTS, () => db.query(baselineSql, [server.workspaceId, pick(ownerIds)])));
+  reads.push(
+    await measure(
+      'contacts: filter lifecycleStage + ownerId, sort -updatedAt (HTTP)',
+      LIST_REQUESTS,
+      () => call('GET', listPath()),
+    ),
+  );
+  reads.push(
+    await measure('  baseline: the same query, raw SQL', LIST_REQUESTS, () =>
+      db.query(baselineSql, [server.workspaceId, pick(ownerIds)]),
+    ),
+  );
   const cursorOf = (await call('GET', listPath())).body.nextCursor;
-  reads.push(await measure('contacts: second page (cursor)', Math.round(LIST_REQUESTS / 2), () => call('GET', `${listPath()}${cursorOf ? `&cursor=${cursorOf}` : ''}`)));
-  reads.push(await measure('deals: filter stageId + amount ≥ 500, sort -amount (HTTP)', Math.round(LIST_REQUESTS / 2), () => call('GET', dealListPath())));
-  reads.push(await measure('contacts: full-text q + ownerId (HTTP)', Math.round(LIST_REQUESTS / 2), () => call('GET', searchPath())));
+  reads.push(
+    await measure('contacts: second page (cursor)', Math.round(LIST_REQUESTS / 2), () =>
+      call('GET', `${listPath()}${cursorOf ? `&cursor=${cursorOf}` : ''}`),
+    ),
+  );
+  reads.push(
+    await measure(
+      'deals: filter stageId + amount ≥ 500, sort -amount (HTTP)',
+      Math.round(LIST_REQUESTS / 2),
+      () => call('GET', dealListPath()),
+    ),
+  );
+  reads.push(
+    await measure('contacts: full-text q + ownerId (HTTP)', Math.round(LIST_REQUESTS / 2), () =>
+      call('GET', searchPath()),
+    ),
+  );
 
   // Commands: WRITERS concurrent clients moving deals to another open stage for DURATION_MS,
   // while one client keeps reading the contact list.
@@ -146,7 +191,8 @@ try {
     while (performance.now() < deadline) {
       const id = pick(dealIds);
       const current = dealStages.get(id);
-      const next = open[(open.indexOf(current) + 1 + Math.floor(random() * (open.length - 1))) % open.length];
+      const next =
+        open[(open.indexOf(current) + 1 + Math.floor(random() * (open.length - 1))) % open.length];
       try {
         const { elapsed } = await call('POST', `/v1/crm/deals/${id}/stage`, { stageId: next });
         dealStages.set(id, next);
@@ -187,7 +233,10 @@ try {
   const perSecond = commands / writeSeconds;
   const rev = (() => {
     try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).trim();
     } catch {
       return 'unknown';
     }
@@ -201,7 +250,9 @@ try {
     '',
     '| list page (sequential requests) | n | p50 ms | p90 ms | p99 ms | max ms |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...reads.map((r) => `| ${r.label} | ${r.n} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} |`),
+    ...reads.map(
+      (r) => `| ${r.label} | ${r.n} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} |`,
+    ),
     `| contacts list under ${WRITERS} concurrent writers | ${under.n} | ${ms(under.p50)} | ${ms(under.p90)} | ${ms(under.p99)} | ${ms(under.max)} |`,
     '',
     `HTTP / raw-SQL p99 ratio of the contacts page: ${(reads[0].p99 / reads[1].p99).toFixed(1)}×.`,
@@ -220,7 +271,8 @@ try {
     '',
   ];
   console.log(lines.join('\n'));
-  if (flags.record && !flags['no-record']) appendFileSync(join(ROOT, 'bench', 'RESULTS.md'), `\n${lines.join('\n')}`);
+  if (flags.record && !flags['no-record'])
+    appendFileSync(join(ROOT, 'bench', 'RESULTS.md'), `\n${lines.join('\n')}`);
 } finally {
   await db.end();
   server.child.kill('SIGTERM');

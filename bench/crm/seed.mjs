@@ -9,7 +9,9 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const dist = join(import.meta.dirname, '../../services/crm/dist/src/records');
 const { decide, evolve, emptyState } = require(join(dist, 'domain/crm-record.js'));
-const { rowValues, columnsOf, COMMON_COLUMNS, tableOf } = require(join(dist, 'infrastructure/read-model-schema.js'));
+const { rowValues, columnsOf, COMMON_COLUMNS, tableOf } = require(
+  join(dist, 'infrastructure/read-model-schema.js'),
+);
 
 const CHUNK = 5_000;
 const COMMON_TYPES = ['text', 'text', 'integer', 'jsonb', 'boolean', 'timestamptz', 'timestamptz'];
@@ -76,11 +78,22 @@ async function insertEvents(client, workspaceId, events) {
 export async function seed(client, { workspaceId, pipeline, ownerIds, contacts, deals }) {
   const random = rng(42);
   const pick = (list) => list[Math.floor(random() * list.length)];
-  const stages = ['customer', 'lead', 'marketing_qualified', 'sales_qualified', 'opportunity', 'subscriber'];
+  const stages = [
+    'customer',
+    'lead',
+    'marketing_qualified',
+    'sales_qualified',
+    'opportunity',
+    'subscriber',
+  ];
   const openStages = pipeline.stages.filter((s) => s.kind === 'open');
   const actor = { type: 'system', id: 'bench-seed', via: { channel: 'system' } };
   const start = Date.parse('2026-01-01T00:00:00.000Z');
-  const context = (at) => ({ now: at, customFields: [], pipeline: { id: pipeline.id, stages: pipeline.stages } });
+  const context = (at) => ({
+    now: at,
+    customFields: [],
+    pipeline: { id: pipeline.id, stages: pipeline.stages },
+  });
   const contactIds = [];
   const dealStages = new Map();
 
@@ -91,7 +104,11 @@ export async function seed(client, { workspaceId, pipeline, ownerIds, contacts, 
       for (let n = base; n < Math.min(count, base + CHUNK); n++) {
         const id = hexId(type === 'contact' ? 'con' : 'deal', n);
         const at = new Date(start + n * 1000).toISOString();
-        const [event] = decide(emptyState(type, id), { kind: 'create', fields: makeFields(n), customFields: {}, origin: 'import' }, context(at));
+        const [event] = decide(
+          emptyState(type, id),
+          { kind: 'create', fields: makeFields(n), customFields: {}, origin: 'import' },
+          context(at),
+        );
         const state = evolve(emptyState(type, id), event, at);
         rows.push(rowValues(workspaceId, state));
         events.push({ type, id, payload: event.payload, actor, at });
@@ -104,7 +121,13 @@ export async function seed(client, { workspaceId, pipeline, ownerIds, contacts, 
         await client.query(
           `INSERT INTO crm.deal_stage_history (workspace_id, deal_id, version, pipeline_id, from_stage_id, to_stage_id, stage_kind, entered_at)
            SELECT $1, d, 1, $2, NULL, s, 'open', a FROM unnest($3::text[], $4::text[], $5::timestamptz[]) AS h(d, s, a)`,
-          [workspaceId, pipeline.id, events.map((e) => e.id), events.map((e) => dealStages.get(e.id)), events.map((e) => e.at)],
+          [
+            workspaceId,
+            pipeline.id,
+            events.map((e) => e.id),
+            events.map((e) => dealStages.get(e.id)),
+            events.map((e) => e.at),
+          ],
         );
       await client.query('COMMIT');
     }

@@ -20,7 +20,9 @@ import {
 import { deleteNamespaceStreams, dropTestDatabase, missingDatabaseUrl } from '@cdp/testing';
 
 const require = createRequire(import.meta.url);
-const { serviceDefinition } = require(join(import.meta.dirname, '../../services/crm/dist/src/index.js'));
+const { serviceDefinition } = require(
+  join(import.meta.dirname, '../../services/crm/dist/src/index.js'),
+);
 
 const database = `crm_bench_${process.pid}`;
 const namespace = `crmbench-${process.pid}`;

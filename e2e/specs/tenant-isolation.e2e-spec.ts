@@ -78,7 +78,9 @@ async function bCrmRecord(asB: AsB, collection: string): Promise<string> {
     pipelines: () => Promise.resolve({ name: 'pipeline of B', stages: CRM_STAGES }),
     deals: async () => ({
       name: 'deal of B',
-      pipelineId: String((await asB('POST', '/v1/crm/pipelines', { name: 'p', stages: CRM_STAGES })).id),
+      pipelineId: String(
+        (await asB('POST', '/v1/crm/pipelines', { name: 'p', stages: CRM_STAGES })).id,
+      ),
     }),
     activities: () => Promise.resolve({ kind: 'note', subject: 'note of B' }),
     tasks: () => Promise.resolve({ title: 'task of B' }),

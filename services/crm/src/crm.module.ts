@@ -64,7 +64,11 @@ export class CrmModule {
         {
           provide: RecordsService,
           inject: [POSTGRES, PostgresDecisionInputs, CrmOutboxRelay],
-          useFactory: (postgres: DataSource, inputs: PostgresDecisionInputs, relay: CrmOutboxRelay) =>
+          useFactory: (
+            postgres: DataSource,
+            inputs: PostgresDecisionInputs,
+            relay: CrmOutboxRelay,
+          ) =>
             new RecordsService(
               new PostgresRecordStore(postgres),
               inputs,
@@ -81,7 +85,10 @@ export class CrmModule {
           provide: CdpViewService,
           inject: [CDP_VIEW_STORE, CLICKHOUSE],
           useFactory: (store: PostgresCdpViewStore, clickhouse: ClickHouseClient | undefined) =>
-            new CdpViewService(store, clickhouse ? new ClickHouseRecentEvents(clickhouse) : undefined),
+            new CdpViewService(
+              store,
+              clickhouse ? new ClickHouseRecentEvents(clickhouse) : undefined,
+            ),
         },
         {
           provide: ImportRecordsUseCase,

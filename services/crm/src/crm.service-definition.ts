@@ -18,6 +18,12 @@ export const crmService: ServiceDefinition = {
   clickhouse: { migrationsDir: join(__dirname, '..', '..', 'migrations', 'clickhouse') },
   // The CRM publishes on CRM and consumes the CDP's IDENTITY, PROFILE and SEGMENT streams
   // (declared idempotently, so the CRM runs alone too).
-  streams: [STREAMS.crm, STREAMS.identity, STREAMS.profile, STREAMS.segmentation, STREAMS.deadletter],
+  streams: [
+    STREAMS.crm,
+    STREAMS.identity,
+    STREAMS.profile,
+    STREAMS.segmentation,
+    STREAMS.deadletter,
+  ],
   module: (infrastructure) => CrmModule.register(infrastructure),
 };

@@ -20,7 +20,10 @@ type Contact = Record<string, unknown> & {
 
 /** The ClickHouse tables the CRM reads (owned by ingestion and identity), created for this test. */
 function ownedSql(service: string, file: string): string {
-  return readFileSync(join(__dirname, '..', '..', '..', '..', service, 'migrations', 'clickhouse', file), 'utf8')
+  return readFileSync(
+    join(__dirname, '..', '..', '..', '..', service, 'migrations', 'clickhouse', file),
+    'utf8',
+  )
     .split('\n')
     .filter((line) => !line.startsWith('--'))
     .join('\n');
@@ -39,8 +42,20 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
   });
   after(() => crm.close());
 
-  const send = (family: string, payload: unknown, schema: string, workspaceId = ws, routing = [workspaceId]) =>
-    crm.publish(`${family}.${routing.join('.')}`, workspaceId, payload, `test-${process.pid}-${++seq}`, schema);
+  const send = (
+    family: string,
+    payload: unknown,
+    schema: string,
+    workspaceId = ws,
+    routing = [workspaceId],
+  ) =>
+    crm.publish(
+      `${family}.${routing.join('.')}`,
+      workspaceId,
+      payload,
+      `test-${process.pid}-${++seq}`,
+      schema,
+    );
 
   const resolvedEcho = (contactId: string, version: number, profileId: string) => ({
     items: [
@@ -51,7 +66,9 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
           workspaceId: ws,
           sourceId: 'crm',
           traits: { email: 'ivanov@cars.example' },
-          context: { crm: { aggregateType: 'contact', aggregateId: contactId, version, origin: 'crm' } },
+          context: {
+            crm: { aggregateType: 'contact', aggregateId: contactId, version, origin: 'crm' },
+          },
           timestamp: new Date().toISOString(),
         },
         profileId,
@@ -59,7 +76,8 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     ],
   });
 
-  const getContact = async (id: string): Promise<Contact> => (await crm.call<Contact>('GET', `/v1/crm/contacts/${id}`)).body;
+  const getContact = async (id: string): Promise<Contact> =>
+    (await crm.call<Contact>('GET', `/v1/crm/contacts/${id}`)).body;
 
   test('link, profile updates, segments, recent events, merge, and no echo back to the CDP', async () => {
     const created = await crm.call<Contact>('POST', '/v1/crm/contacts', {
@@ -70,7 +88,9 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     assert.equal(created.status, 201);
     const id = created.body.id;
     // The contact is identity evidence: its created event carries email and phone.
-    const createdEvent = await crm.eventually(() => crm.published.find((m) => m.body.aggregateId === id));
+    const createdEvent = await crm.eventually(() =>
+      crm.published.find((m) => m.body.aggregateId === id),
+    );
     assert.equal(createdEvent.subject, `cdp.crm.contact.created.v1.${ws}`);
     assert.deepEqual((createdEvent.body.payload as { fields: unknown }).fields, {
       email: 'ivanov@cars.example',
@@ -79,8 +99,24 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     });
 
     // Behavioural events are ignored; identity's echo of the contact links it to its profile.
-    await send(SUBJECTS.eventResolved, { items: [{ event: { type: 'track', messageId: 'm1', workspaceId: ws }, profileId: 'prof_x' }] }, 'cdp.identity.v1.ResolvedEventBatch', ws, [ws, '0']);
-    await send(SUBJECTS.eventResolved, resolvedEcho(id, 1, 'prof_1'), 'cdp.identity.v1.ResolvedEventBatch', ws, [ws, '3']);
+    await send(
+      SUBJECTS.eventResolved,
+      {
+        items: [
+          { event: { type: 'track', messageId: 'm1', workspaceId: ws }, profileId: 'prof_x' },
+        ],
+      },
+      'cdp.identity.v1.ResolvedEventBatch',
+      ws,
+      [ws, '0'],
+    );
+    await send(
+      SUBJECTS.eventResolved,
+      resolvedEcho(id, 1, 'prof_1'),
+      'cdp.identity.v1.ResolvedEventBatch',
+      ws,
+      [ws, '3'],
+    );
     const linked = await crm.eventually(async () => {
       const c = await getContact(id);
       return c.cdp?.profileId === 'prof_1' ? c : undefined;
@@ -93,7 +129,11 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
         profileId: 'prof_1',
         version: '2',
         changes: [
-          { key: 'computed.last_seen', operation: 'TRAIT_OPERATION_SET', value: '2026-03-01T10:00:00.000Z' },
+          {
+            key: 'computed.last_seen',
+            operation: 'TRAIT_OPERATION_SET',
+            value: '2026-03-01T10:00:00.000Z',
+          },
           { key: 'computed.total_revenue', operation: 'TRAIT_OPERATION_SET', value: 18500 },
         ],
       },
@@ -102,7 +142,11 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     // An older update delivered late does not overwrite the newer value.
     await send(
       SUBJECTS.profileUpdated,
-      { profileId: 'prof_1', version: '1', changes: [{ key: 'computed.total_revenue', operation: 'TRAIT_OPERATION_SET', value: 1 }] },
+      {
+        profileId: 'prof_1',
+        version: '1',
+        changes: [{ key: 'computed.total_revenue', operation: 'TRAIT_OPERATION_SET', value: 1 }],
+      },
       'cdp.profile.v1.ProfileUpdated',
     );
     await send(
@@ -126,8 +170,20 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     await crm.clickhouse.insert({
       table: 'identity_map',
       values: [
-        { workspace_id: ws, identifier_type: 'anonymous_id', identifier_value: 'anon-1', profile_id: 'prof_1', version: 1 },
-        { workspace_id: ws, identifier_type: 'anonymous_id', identifier_value: 'anon-2', profile_id: 'prof_other', version: 1 },
+        {
+          workspace_id: ws,
+          identifier_type: 'anonymous_id',
+          identifier_value: 'anon-1',
+          profile_id: 'prof_1',
+          version: 1,
+        },
+        {
+          workspace_id: ws,
+          identifier_type: 'anonymous_id',
+          identifier_value: 'anon-2',
+          profile_id: 'prof_other',
+          version: 1,
+        },
       ],
       format: 'JSONEachRow',
     });
@@ -156,15 +212,25 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     });
     const withEvents = await getContact(id);
     assert.equal(withEvents.cdp?.recentEventsUnavailable, undefined);
-    assert.deepEqual(withEvents.cdp?.recentEvents.map((e) => [e.messageId, e.event]), [
-      ['e2', 'Price Compared'],
-      ['e1', 'Product Viewed'],
-    ]);
+    assert.deepEqual(
+      withEvents.cdp?.recentEvents.map((e) => [e.messageId, e.event]),
+      [
+        ['e2', 'Price Compared'],
+        ['e1', 'Product Viewed'],
+      ],
+    );
 
     // A merge re-points the contact to the survivor, keeping what the CRM knew.
     await send(
       SUBJECTS.profileMerged,
-      { mergeId: 'mrg_1', survivingProfileId: 'prof_2', mergedProfileIds: ['prof_1'], ruleId: 'same_email', identifiers: [], evidence: [] },
+      {
+        mergeId: 'mrg_1',
+        survivingProfileId: 'prof_2',
+        mergedProfileIds: ['prof_1'],
+        ruleId: 'same_email',
+        identifiers: [],
+        evidence: [],
+      },
       'cdp.identity.v1.ProfileMerged',
     );
     const merged = await crm.eventually(async () => {
@@ -190,13 +256,27 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
 
   test('a link from another workspace never touches this workspace’s contacts', async () => {
     const other = await crm.newTenant();
-    const created = await crm.call<Contact>('POST', '/v1/crm/contacts', { email: 'tenant@cars.example' });
+    const created = await crm.call<Contact>('POST', '/v1/crm/contacts', {
+      email: 'tenant@cars.example',
+    });
     const echo = resolvedEcho(created.body.id, 1, 'prof_evil');
     const item = echo.items[0];
     if (item) item.event.workspaceId = other.workspaceId;
-    await send(SUBJECTS.eventResolved, echo, 'cdp.identity.v1.ResolvedEventBatch', other.workspaceId, [other.workspaceId, '0']);
+    await send(
+      SUBJECTS.eventResolved,
+      echo,
+      'cdp.identity.v1.ResolvedEventBatch',
+      other.workspaceId,
+      [other.workspaceId, '0'],
+    );
     // A marker message published after it, in the same consumer: once it is applied, so was the first.
-    await send(SUBJECTS.eventResolved, resolvedEcho(created.body.id, 1, 'prof_good'), 'cdp.identity.v1.ResolvedEventBatch', ws, [ws, '0']);
+    await send(
+      SUBJECTS.eventResolved,
+      resolvedEcho(created.body.id, 1, 'prof_good'),
+      'cdp.identity.v1.ResolvedEventBatch',
+      ws,
+      [ws, '0'],
+    );
     const contact = await crm.eventually(async () => {
       const c = await getContact(created.body.id);
       return c.cdp ? c : undefined;

@@ -21,12 +21,19 @@ describe('CSV import and batch upsert (real Postgres and NATS)', () => {
   after(() => crm.close());
 
   async function postCsv(path: string, csv: string): Promise<{ status: number; body: Report }> {
-    const response = await crm.api(path, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const response = await crm.api(path, {
+      method: 'POST',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     return { status: response.status, body: (await response.json()) as Report };
   }
 
   test('contacts: dedup by email (in the workspace and in the file), rejected rows with their line', async () => {
-    const existing = await crm.call<View>('POST', '/v1/crm/contacts', { email: 'old@buyers.example', firstName: 'Old' });
+    const existing = await crm.call<View>('POST', '/v1/crm/contacts', {
+      email: 'old@buyers.example',
+      firstName: 'Old',
+    });
     assert.equal(existing.status, 201);
     const csv = [
       'Email,First Name,Last Name,Phone,Lifecycle Stage,Shoe Size', // line 1
@@ -53,7 +60,10 @@ describe('CSV import and batch upsert (real Postgres and NATS)', () => {
     );
     assert.deepEqual(first.body.ignoredColumns, ['Shoe Size']);
 
-    const ivanov = await crm.call<{ data: View[] }>('GET', '/v1/crm/contacts?filter.email=ivanov@buyers.example');
+    const ivanov = await crm.call<{ data: View[] }>(
+      'GET',
+      '/v1/crm/contacts?filter.email=ivanov@buyers.example',
+    );
     assert.equal(ivanov.body.data.length, 1, 'one contact per email');
     assert.equal(ivanov.body.data[0]?.lifecycleStage, 'customer');
     assert.equal(ivanov.body.data[0]?.phone, '+79125550101');
@@ -70,35 +80,53 @@ describe('CSV import and batch upsert (real Postgres and NATS)', () => {
     assert.equal(again.body.updated, 2); // lines 2 and 7 flip the lifecycle stage back and forth
     assert.equal(again.body.unchanged, 2); // lines 3 and 5
     assert.equal(again.body.rejected.length, 2);
-    const history = await crm.call<{ data: { actor: { via: { channel: string } }; origin: string }[] }>(
-      'GET',
-      `/v1/crm/contacts/${existing.body.id}/history`,
-    );
+    const history = await crm.call<{
+      data: { actor: { via: { channel: string } }; origin: string }[];
+    }>('GET', `/v1/crm/contacts/${existing.body.id}/history`);
     assert.equal(history.body.data[1]?.origin, 'import');
     assert.equal(history.body.data[1]?.actor.via.channel, 'import');
   });
 
   test('companies: dedup by normalised domain; JSON { csv } works too; a broken file is a 400', async () => {
-    const csv = 'name,website,employees\nAcme,https://www.acme.example/about,120\nAcme Corp,ACME.example,abc\nAcme Inc,acme.example,130\n';
+    const csv =
+      'name,website,employees\nAcme,https://www.acme.example/about,120\nAcme Corp,ACME.example,abc\nAcme Inc,acme.example,130\n';
     const response = await crm.call<Report>('POST', '/v1/crm/companies/import', { csv });
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.equal(response.body.created, 1);
     assert.equal(response.body.updated, 1);
-    assert.deepEqual(response.body.rejected.map((r) => r.line), [3]);
-    const acme = await crm.call<{ data: View[] }>('GET', '/v1/crm/companies?filter.domain=acme.example');
+    assert.deepEqual(
+      response.body.rejected.map((r) => r.line),
+      [3],
+    );
+    const acme = await crm.call<{ data: View[] }>(
+      'GET',
+      '/v1/crm/companies?filter.domain=acme.example',
+    );
     assert.equal(acme.body.data.length, 1);
     assert.equal(acme.body.data[0]?.name, 'Acme Inc');
     assert.equal(acme.body.data[0]?.employees, 130);
 
-    const broken = await crm.call<{ error: { code: string; details: { line: number } } }>('POST', '/v1/crm/companies/import', {
-      csv: 'name\n"unclosed\n',
-    });
+    const broken = await crm.call<{ error: { code: string; details: { line: number } } }>(
+      'POST',
+      '/v1/crm/companies/import',
+      {
+        csv: 'name\n"unclosed\n',
+      },
+    );
     assert.equal(broken.status, 400);
     assert.equal(broken.body.error.code, 'import.invalid_csv');
     assert.equal(broken.body.error.details.line, 2);
-    const noColumn = await crm.call<{ error: { code: string } }>('POST', '/v1/crm/companies/import', { csv: 'foo,bar\n1,2\n' });
+    const noColumn = await crm.call<{ error: { code: string } }>(
+      'POST',
+      '/v1/crm/companies/import',
+      { csv: 'foo,bar\n1,2\n' },
+    );
     assert.equal(noColumn.body.error.code, 'import.no_known_columns');
-    const nothing = await crm.call<{ error: { code: string } }>('POST', '/v1/crm/companies/import', {});
+    const nothing = await crm.call<{ error: { code: string } }>(
+      'POST',
+      '/v1/crm/companies/import',
+      {},
+    );
     assert.equal(nothing.body.error.code, 'import.no_csv');
   });
 
@@ -109,27 +137,37 @@ describe('CSV import and batch upsert (real Postgres and NATS)', () => {
       { name: 'no external id' },
       { externalId: 'erp-3', name: 'Bad', employees: -5 },
     ];
-    const first = await crm.call<{ data: { index: number; outcome: string; id?: string; error?: { code: string } }[] }>(
+    const first = await crm.call<{
+      data: { index: number; outcome: string; id?: string; error?: { code: string } }[];
+    }>('POST', '/v1/crm/companies/batch', { items });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(
+      first.body.data.map((r) => r.outcome),
+      ['created', 'created', 'rejected', 'rejected'],
+    );
+    const second = await crm.call<{ data: { outcome: string; id?: string }[] }>(
       'POST',
       '/v1/crm/companies/batch',
-      { items },
+      {
+        items: [
+          { externalId: 'erp-1', name: 'Volga Motors', industry: 'Trucks' },
+          { externalId: 'erp-2', name: 'Kama Trucks' },
+        ],
+      },
     );
-    assert.equal(first.status, 200, JSON.stringify(first.body));
-    assert.deepEqual(first.body.data.map((r) => r.outcome), ['created', 'created', 'rejected', 'rejected']);
-    const second = await crm.call<{ data: { outcome: string; id?: string }[] }>('POST', '/v1/crm/companies/batch', {
-      items: [
-        { externalId: 'erp-1', name: 'Volga Motors', industry: 'Trucks' },
-        { externalId: 'erp-2', name: 'Kama Trucks' },
-      ],
-    });
-    assert.deepEqual(second.body.data.map((r) => r.outcome), ['updated', 'unchanged']);
+    assert.deepEqual(
+      second.body.data.map((r) => r.outcome),
+      ['updated', 'unchanged'],
+    );
     assert.equal(second.body.data[0]?.id, first.body.data[0]?.id);
     const updates = await crm.eventually(() => {
       const mine = crm.published.filter((m) => m.body.aggregateId === first.body.data[0]?.id);
       return mine.length >= 2 ? mine : undefined;
     });
     assert.equal((updates[1]?.body.payload as { origin: string }).origin, 'import');
-    const tooMany = await crm.call('POST', '/v1/crm/companies/batch', { items: Array(501).fill({ externalId: 'x' }) });
+    const tooMany = await crm.call('POST', '/v1/crm/companies/batch', {
+      items: Array(501).fill({ externalId: 'x' }),
+    });
     assert.equal(tooMany.status, 400);
   });
 });

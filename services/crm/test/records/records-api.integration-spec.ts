@@ -50,7 +50,9 @@ describe('CRM records API (real Postgres and NATS)', () => {
     assert.equal(updated.body.phone, undefined, 'null clears');
 
     // Same values again: no event, version unchanged.
-    const again = await crm.call<View>('PATCH', `/v1/crm/contacts/${created.body.id}`, { title: 'Buyer' });
+    const again = await crm.call<View>('PATCH', `/v1/crm/contacts/${created.body.id}`, {
+      title: 'Buyer',
+    });
     assert.equal(again.body.version, 2);
 
     const history = await crm.call<{ data: Record<string, unknown>[] }>(
@@ -82,17 +84,33 @@ describe('CRM records API (real Postgres and NATS)', () => {
   });
 
   test('a stale If-Match or expectedVersion is a 409 with a machine-readable error', async () => {
-    const company = await crm.call<View>('POST', '/v1/crm/companies', { name: 'Acme', domain: 'https://www.Acme.example/' });
+    const company = await crm.call<View>('POST', '/v1/crm/companies', {
+      name: 'Acme',
+      domain: 'https://www.Acme.example/',
+    });
     assert.equal(company.status, 201, JSON.stringify(company.body));
     assert.equal(company.body.domain, 'acme.example');
     const path = `/v1/crm/companies/${company.body.id}`;
-    const first = await crm.call<View>('PATCH', path, { industry: 'Cars' }, { headers: { 'if-match': '"1"' } });
+    const first = await crm.call<View>(
+      'PATCH',
+      path,
+      { industry: 'Cars' },
+      { headers: { 'if-match': '"1"' } },
+    );
     assert.equal(first.status, 200);
-    const stale = await crm.call<ErrorBody>('PATCH', path, { industry: 'Boats' }, { headers: { 'if-match': '"1"' } });
+    const stale = await crm.call<ErrorBody>(
+      'PATCH',
+      path,
+      { industry: 'Boats' },
+      { headers: { 'if-match': '"1"' } },
+    );
     assert.equal(stale.status, 409);
     assert.equal(stale.body.error.code, 'crm.version_conflict');
     assert.deepEqual(stale.body.error.details, { expectedVersion: 1, currentVersion: 2 });
-    const staleBody = await crm.call<ErrorBody>('PATCH', path, { industry: 'Boats', expectedVersion: 1 });
+    const staleBody = await crm.call<ErrorBody>('PATCH', path, {
+      industry: 'Boats',
+      expectedVersion: 1,
+    });
     assert.equal(staleBody.status, 409);
     const fresh = await crm.call<View>('PATCH', path, { industry: 'Boats', expectedVersion: 2 });
     assert.equal(fresh.status, 200);
@@ -103,7 +121,9 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const contact = await crm.call<View>('POST', '/v1/crm/contacts', { email: 'race@example.com' });
     const path = `/v1/crm/contacts/${contact.body.id}`;
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => crm.call('PATCH', path, { title: `T${i}`, expectedVersion: 1 })),
+      Array.from({ length: 8 }, (_, i) =>
+        crm.call('PATCH', path, { title: `T${i}`, expectedVersion: 1 }),
+      ),
     );
     const statuses = results.map((r) => r.status).sort();
     assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
@@ -112,7 +132,10 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const blind = await Promise.all(
       Array.from({ length: 8 }, (_, i) => crm.call('PATCH', path, { lastName: `L${i}` })),
     );
-    assert.deepEqual(blind.map((r) => r.status), Array(8).fill(200));
+    assert.deepEqual(
+      blind.map((r) => r.status),
+      Array(8).fill(200),
+    );
     const final = await crm.call<View>('GET', path);
     assert.equal(final.body.version, 2 + 8);
   });
@@ -122,8 +145,18 @@ describe('CRM records API (real Postgres and NATS)', () => {
       ['POST', '/v1/crm/contacts', { email: 'not-an-email' }, 'crm.invalid_field'],
       ['POST', '/v1/crm/contacts', { title: 'Nobody' }, 'contact.identity_required'],
       ['POST', '/v1/crm/contacts', { email: 'a@b.example', shoeSize: 42 }, 'crm.unknown_field'],
-      ['POST', '/v1/crm/contacts', { email: 'a@b.example', companyId: 'com_doesnotexist' }, 'crm.invalid_field'],
-      ['POST', '/v1/crm/contacts', { email: 'a@b.example', customFields: { nope: 1 } }, 'crm.unknown_custom_field'],
+      [
+        'POST',
+        '/v1/crm/contacts',
+        { email: 'a@b.example', companyId: 'com_doesnotexist' },
+        'crm.invalid_field',
+      ],
+      [
+        'POST',
+        '/v1/crm/contacts',
+        { email: 'a@b.example', customFields: { nope: 1 } },
+        'crm.unknown_custom_field',
+      ],
       ['POST', '/v1/crm/deals', { name: 'D', pipelineId: 'pipe_missing' }, 'deal.unknown_pipeline'],
       ['POST', '/v1/crm/companies', [1, 2], 'request.invalid'],
       ['GET', '/v1/crm/contacts?filter.shoeSize=1', undefined, 'crm.invalid_query'],
@@ -135,7 +168,9 @@ describe('CRM records API (real Postgres and NATS)', () => {
       assert.equal(response.status, 400, `${method} ${path}: ${JSON.stringify(response.body)}`);
       assert.equal(response.body.error.code, code, `${method} ${path}`);
     }
-    const missing = await crm.call<ErrorBody>('PATCH', '/v1/crm/contacts/con_missing', { title: 'x' });
+    const missing = await crm.call<ErrorBody>('PATCH', '/v1/crm/contacts/con_missing', {
+      title: 'x',
+    });
     assert.equal(missing.status, 404);
   });
 
@@ -166,7 +201,10 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const unknown = await crm.call<ErrorBody>('POST', `${path}/stage`, { stageId: 'paradise' });
     assert.equal(unknown.body.error.code, 'deal.unknown_stage');
 
-    const won = await crm.call<View>('POST', `${path}/stage`, { stageId: 'won', closeReason: 'best price' });
+    const won = await crm.call<View>('POST', `${path}/stage`, {
+      stageId: 'won',
+      closeReason: 'best price',
+    });
     assert.equal(won.status, 200);
     assert.equal(won.body.stageKind, 'won');
     assert.equal(won.body.closeReason, 'best price');
@@ -179,16 +217,33 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const moves = history.body.data.filter((e) => e.type === 'stage_changed').map((e) => e.payload);
     assert.deepEqual(moves, [
       { fromStageId: 'qualify', toStageId: 'negotiation', stageKind: 'open', origin: 'crm' },
-      { fromStageId: 'negotiation', toStageId: 'won', stageKind: 'won', closeReason: 'best price', origin: 'crm' },
+      {
+        fromStageId: 'negotiation',
+        toStageId: 'won',
+        stageKind: 'won',
+        closeReason: 'best price',
+        origin: 'crm',
+      },
     ]);
   });
 
   test('a write answers with exactly what a read returns (every field kind)', async () => {
-    const owner = await crm.call<View>('POST', '/v1/crm/owners', { name: 'Anna', email: 'Anna@CRM.example' });
+    const owner = await crm.call<View>('POST', '/v1/crm/owners', {
+      name: 'Anna',
+      email: 'Anna@CRM.example',
+    });
     assert.equal(owner.status, 201, JSON.stringify(owner.body));
     assert.equal(owner.body.active, true);
-    const company = await crm.call<View>('POST', '/v1/crm/companies', { name: 'Volga', employees: 12, annualRevenue: 1234.5 });
-    const contact = await crm.call<View>('POST', '/v1/crm/contacts', { email: 'kinds@example.com', companyId: company.body.id, ownerId: owner.body.id });
+    const company = await crm.call<View>('POST', '/v1/crm/companies', {
+      name: 'Volga',
+      employees: 12,
+      annualRevenue: 1234.5,
+    });
+    const contact = await crm.call<View>('POST', '/v1/crm/contacts', {
+      email: 'kinds@example.com',
+      companyId: company.body.id,
+      ownerId: owner.body.id,
+    });
     const deal = await crm.call<View>('POST', '/v1/crm/deals', {
       name: 'Kinds',
       amount: 99.95,
@@ -209,13 +264,28 @@ describe('CRM records API (real Postgres and NATS)', () => {
       kind: 'call',
       subject: 'Called about the Octavia',
       durationMinutes: 7,
-      targets: [{ type: 'contact', id: contact.body.id }, { type: 'deal', id: deal.body.id }],
+      targets: [
+        { type: 'contact', id: contact.body.id },
+        { type: 'deal', id: deal.body.id },
+      ],
     });
     assert.equal(activity.status, 201, JSON.stringify(activity.body));
-    const timeline = await crm.call<{ data: View[] }>('GET', `/v1/crm/activities?filter.targets.contains=${deal.body.id}`);
-    assert.deepEqual(timeline.body.data.map((a) => a.id), [activity.body.id]);
-    const dealsOfContact = await crm.call<{ data: View[] }>('GET', `/v1/crm/deals?filter.contactIds.contains=${contact.body.id}`);
-    assert.deepEqual(dealsOfContact.body.data.map((d) => d.id), [deal.body.id]);
+    const timeline = await crm.call<{ data: View[] }>(
+      'GET',
+      `/v1/crm/activities?filter.targets.contains=${deal.body.id}`,
+    );
+    assert.deepEqual(
+      timeline.body.data.map((a) => a.id),
+      [activity.body.id],
+    );
+    const dealsOfContact = await crm.call<{ data: View[] }>(
+      'GET',
+      `/v1/crm/deals?filter.contactIds.contains=${contact.body.id}`,
+    );
+    assert.deepEqual(
+      dealsOfContact.body.data.map((d) => d.id),
+      [deal.body.id],
+    );
     for (const [collection, written] of [
       ['owners', owner],
       ['companies', company],
@@ -232,7 +302,10 @@ describe('CRM records API (real Postgres and NATS)', () => {
   });
 
   test('tasks complete, tickets follow their transitions', async () => {
-    const task = await crm.call<View>('POST', '/v1/crm/tasks', { title: 'Call back', dueAt: '2026-03-01T10:00:00+03:00' });
+    const task = await crm.call<View>('POST', '/v1/crm/tasks', {
+      title: 'Call back',
+      dueAt: '2026-03-01T10:00:00+03:00',
+    });
     assert.equal(task.status, 201, JSON.stringify(task.body));
     assert.equal(task.body.status, 'open');
     assert.equal(task.body.dueAt, '2026-03-01T07:00:00.000Z');
@@ -242,10 +315,14 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const twice = await crm.call<View>('POST', `/v1/crm/tasks/${task.body.id}/complete`, {});
     assert.equal(twice.body.version, done.body.version, 'completing twice changes nothing');
 
-    const ticket = await crm.call<View>('POST', '/v1/crm/tickets', { subject: 'Strap uncomfortable', priority: 'high' });
+    const ticket = await crm.call<View>('POST', '/v1/crm/tickets', {
+      subject: 'Strap uncomfortable',
+      priority: 'high',
+    });
     assert.equal(ticket.status, 201, JSON.stringify(ticket.body));
     assert.equal(ticket.body.status, 'open');
-    const sla = Date.parse(String(ticket.body.slaDueAt)) - Date.parse(String(ticket.body.createdAt));
+    const sla =
+      Date.parse(String(ticket.body.slaDueAt)) - Date.parse(String(ticket.body.createdAt));
     assert.equal(sla, 24 * 3_600_000, 'high priority: 24 h SLA');
     const tpath = `/v1/crm/tickets/${ticket.body.id}/status`;
     assert.equal((await crm.call<View>('POST', tpath, { status: 'solved' })).body.status, 'solved');
@@ -288,20 +365,40 @@ describe('CRM records API (real Postgres and NATS)', () => {
       assert.equal(c.status, 201, JSON.stringify(c.body));
       ids.push(c.body.id);
     }
-    const page = (q: string) => crm.call<{ data: View[]; nextCursor: string | null }>('GET', `/v1/crm/contacts?${q}`);
+    const page = (q: string) =>
+      crm.call<{ data: View[]; nextCursor: string | null }>('GET', `/v1/crm/contacts?${q}`);
 
-    const customers = await page('filter.lifecycleStage=customer&filter.email.in=' + [0, 1, 2, 3, 4, 5, 6].map((i) => `buyer${i}@list.example`).join(',') + '&sort=lastName');
-    assert.deepEqual(customers.body.data.map((c) => c.lastName), ['Zeta0', 'Zeta2', 'Zeta4', 'Zeta6']);
+    const customers = await page(
+      'filter.lifecycleStage=customer&filter.email.in=' +
+        [0, 1, 2, 3, 4, 5, 6].map((i) => `buyer${i}@list.example`).join(',') +
+        '&sort=lastName',
+    );
+    assert.deepEqual(
+      customers.body.data.map((c) => c.lastName),
+      ['Zeta0', 'Zeta2', 'Zeta4', 'Zeta6'],
+    );
 
     const rich = await page('filter.cf.budget.gte=14000&sort=-cf.budget');
-    assert.deepEqual(rich.body.data.map((c) => c.lastName), ['Zeta6', 'Zeta5', 'Zeta4']);
+    assert.deepEqual(
+      rich.body.data.map((c) => c.lastName),
+      ['Zeta6', 'Zeta5', 'Zeta4'],
+    );
     const suv = await page('filter.cf.interests.contains=suv&sort=lastName');
-    assert.deepEqual(suv.body.data.map((c) => c.lastName), ['Zeta0', 'Zeta1', 'Zeta2']);
+    assert.deepEqual(
+      suv.body.data.map((c) => c.lastName),
+      ['Zeta0', 'Zeta1', 'Zeta2'],
+    );
 
     const found = await page('q=convertible');
-    assert.deepEqual(found.body.data.map((c) => c.id), [ids[3]]);
+    assert.deepEqual(
+      found.body.data.map((c) => c.id),
+      [ids[3]],
+    );
     const byEmail = await page('q=buyer5');
-    assert.deepEqual(byEmail.body.data.map((c) => c.id), [ids[5]]);
+    assert.deepEqual(
+      byEmail.body.data.map((c) => c.id),
+      [ids[5]],
+    );
 
     // Cursor pagination over a sort with ties walks every row once.
     const seen: string[] = [];
@@ -319,10 +416,18 @@ describe('CRM records API (real Postgres and NATS)', () => {
     const archived = await crm.call<View>('POST', `/v1/crm/contacts/${ids[0]}/archive`, {});
     assert.equal(archived.body.archived, true);
     const live = await page('filter.lifecycleStage=customer&q=list');
-    assert.ok(!live.body.data.some((c) => c.id === ids[0]), 'archived records leave the default list');
+    assert.ok(
+      !live.body.data.some((c) => c.id === ids[0]),
+      'archived records leave the default list',
+    );
     const onlyArchived = await page('archived=true');
-    assert.deepEqual(onlyArchived.body.data.map((c) => c.id), [ids[0]]);
-    const editArchived = await crm.call<ErrorBody>('PATCH', `/v1/crm/contacts/${ids[0]}`, { title: 'x' });
+    assert.deepEqual(
+      onlyArchived.body.data.map((c) => c.id),
+      [ids[0]],
+    );
+    const editArchived = await crm.call<ErrorBody>('PATCH', `/v1/crm/contacts/${ids[0]}`, {
+      title: 'x',
+    });
     assert.equal(editArchived.status, 409);
     assert.equal(editArchived.body.error.code, 'crm.record_archived');
     const restored = await crm.call<View>('POST', `/v1/crm/contacts/${ids[0]}/restore`, {});
@@ -330,7 +435,10 @@ describe('CRM records API (real Postgres and NATS)', () => {
   });
 
   test('every event is published once as cdp.crm.<aggregate>.<type>.v1.<ws> (CrmEvent)', async () => {
-    const contact = await crm.call<View>('POST', '/v1/crm/contacts', { email: 'pub@example.com', phone: '+1 555 0100' });
+    const contact = await crm.call<View>('POST', '/v1/crm/contacts', {
+      email: 'pub@example.com',
+      phone: '+1 555 0100',
+    });
     await crm.call('PATCH', `/v1/crm/contacts/${contact.body.id}`, { firstName: 'Pat' });
     const ws = crm.tenant.workspaceId;
     const messages = await crm.eventually(() => {
@@ -357,33 +465,54 @@ describe('CRM records API (real Postgres and NATS)', () => {
       customFields: {},
       origin: 'crm',
     });
-    const outbox = await crm.postgres.query<{ n: string }[]>('SELECT count(*) AS n FROM crm.outbox');
+    const outbox = await crm.postgres.query<{ n: string }[]>(
+      'SELECT count(*) AS n FROM crm.outbox',
+    );
     await crm.eventually(async () =>
-      Number((await crm.postgres.query<{ n: string }[]>('SELECT count(*) AS n FROM crm.outbox'))[0]?.n) === 0 ? true : undefined,
+      Number(
+        (await crm.postgres.query<{ n: string }[]>('SELECT count(*) AS n FROM crm.outbox'))[0]?.n,
+      ) === 0
+        ? true
+        : undefined,
     );
     assert.ok(outbox);
   });
 
   test('rebuild: read models re-projected from crm.events equal the live ones', async () => {
-    const verify = await crm.call<{ equal: boolean; events: number; aggregates: number; differences: unknown[]; tables: Record<string, { live: number; rebuilt: number }> }>(
-      'POST',
-      '/v1/crm/rebuild',
-      { verifyOnly: true },
-    );
+    const verify = await crm.call<{
+      equal: boolean;
+      events: number;
+      aggregates: number;
+      differences: unknown[];
+      tables: Record<string, { live: number; rebuilt: number }>;
+    }>('POST', '/v1/crm/rebuild', { verifyOnly: true });
     assert.equal(verify.status, 200, JSON.stringify(verify.body));
     assert.ok(verify.body.events > 20);
     assert.deepEqual(verify.body.differences, []);
     assert.equal(verify.body.equal, true);
     assert.ok((verify.body.tables['crm.contacts']?.live ?? 0) > 5);
-    assert.equal(verify.body.tables['crm.contacts']?.live, verify.body.tables['crm.contacts']?.rebuilt);
+    assert.equal(
+      verify.body.tables['crm.contacts']?.live,
+      verify.body.tables['crm.contacts']?.rebuilt,
+    );
 
     // A read model damaged behind the CRM's back is detected, and a real rebuild repairs it.
-    await crm.postgres.query(`UPDATE crm.contacts SET title = 'tampered' WHERE workspace_id = $1`, [crm.tenant.workspaceId]);
-    await crm.postgres.query(`DELETE FROM crm.deal_stage_history WHERE workspace_id = $1`, [crm.tenant.workspaceId]);
-    const damaged = await crm.call<{ equal: boolean; differences: { table: string }[] }>('POST', '/v1/crm/rebuild', {});
+    await crm.postgres.query(`UPDATE crm.contacts SET title = 'tampered' WHERE workspace_id = $1`, [
+      crm.tenant.workspaceId,
+    ]);
+    await crm.postgres.query(`DELETE FROM crm.deal_stage_history WHERE workspace_id = $1`, [
+      crm.tenant.workspaceId,
+    ]);
+    const damaged = await crm.call<{ equal: boolean; differences: { table: string }[] }>(
+      'POST',
+      '/v1/crm/rebuild',
+      {},
+    );
     assert.equal(damaged.body.equal, false);
     assert.ok(damaged.body.differences.some((d) => d.table === 'crm.deal_stage_history'));
-    const clean = await crm.call<{ equal: boolean }>('POST', '/v1/crm/rebuild', { verifyOnly: true });
+    const clean = await crm.call<{ equal: boolean }>('POST', '/v1/crm/rebuild', {
+      verifyOnly: true,
+    });
     assert.equal(clean.body.equal, true);
     const titles = await crm.postgres.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM crm.contacts WHERE title = 'tampered'`,
@@ -400,13 +529,25 @@ describe('CRM records API (real Postgres and NATS)', () => {
       ['POST', '/archive', {}],
       ['GET', '/history', undefined],
     ] as const) {
-      const response = await crm.call<ErrorBody>(method, `/v1/crm/contacts/${mine.body.id}${suffix}`, body, { key: other.adminKey });
+      const response = await crm.call<ErrorBody>(
+        method,
+        `/v1/crm/contacts/${mine.body.id}${suffix}`,
+        body,
+        { key: other.adminKey },
+      );
       assert.equal(response.status, 404, `${method} ${suffix}`);
     }
-    const list = await crm.call<{ data: View[] }>('GET', '/v1/crm/contacts', undefined, { key: other.adminKey });
+    const list = await crm.call<{ data: View[] }>('GET', '/v1/crm/contacts', undefined, {
+      key: other.adminKey,
+    });
     assert.deepEqual(list.body.data, []);
     // A reference to another workspace's record is refused.
-    const theirs = await crm.call<ErrorBody>('POST', '/v1/crm/deals', { name: 'steal', pipelineId }, { key: other.adminKey });
+    const theirs = await crm.call<ErrorBody>(
+      'POST',
+      '/v1/crm/deals',
+      { name: 'steal', pipelineId },
+      { key: other.adminKey },
+    );
     assert.equal(theirs.status, 400);
   });
 });

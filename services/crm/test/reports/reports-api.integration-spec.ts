@@ -12,14 +12,29 @@ describe('sales reports through the API (real Postgres)', () => {
 
   before(async () => {
     crm = await startCrm('crm-reports');
-    pipelineId = (await crm.call<View>('POST', '/v1/crm/pipelines', { name: 'Sales', stages: SALES_STAGES })).body.id;
-    ownerA = (await crm.call<View>('POST', '/v1/crm/owners', { name: 'Anna', email: 'anna@crm.example' })).body.id;
-    ownerB = (await crm.call<View>('POST', '/v1/crm/owners', { name: 'Boris', email: 'boris@crm.example' })).body.id;
+    pipelineId = (
+      await crm.call<View>('POST', '/v1/crm/pipelines', { name: 'Sales', stages: SALES_STAGES })
+    ).body.id;
+    ownerA = (
+      await crm.call<View>('POST', '/v1/crm/owners', { name: 'Anna', email: 'anna@crm.example' })
+    ).body.id;
+    ownerB = (
+      await crm.call<View>('POST', '/v1/crm/owners', { name: 'Boris', email: 'boris@crm.example' })
+    ).body.id;
     const deal = async (amount: number, ownerId: string, moves: [string, string?][]) => {
-      const created = await crm.call<View>('POST', '/v1/crm/deals', { name: `D${amount}`, amount, currency: 'EUR', pipelineId, ownerId });
+      const created = await crm.call<View>('POST', '/v1/crm/deals', {
+        name: `D${amount}`,
+        amount,
+        currency: 'EUR',
+        pipelineId,
+        ownerId,
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       for (const [stageId, closeReason] of moves) {
-        const moved = await crm.call('POST', `/v1/crm/deals/${created.body.id}/stage`, { stageId, ...(closeReason ? { closeReason } : {}) });
+        const moved = await crm.call('POST', `/v1/crm/deals/${created.body.id}/stage`, {
+          stageId,
+          ...(closeReason ? { closeReason } : {}),
+        });
         assert.equal(moved.status, 200, JSON.stringify(moved.body));
       }
     };
@@ -30,15 +45,28 @@ describe('sales reports through the API (real Postgres)', () => {
     await deal(4000, ownerB, [['negotiation']]);
     await deal(100, ownerB, []);
     // Another currency, filtered out by currency=EUR.
-    await crm.call('POST', '/v1/crm/deals', { name: 'USD deal', amount: 7777, currency: 'USD', pipelineId });
+    await crm.call('POST', '/v1/crm/deals', {
+      name: 'USD deal',
+      amount: 7777,
+      currency: 'USD',
+      pipelineId,
+    });
   });
   after(() => crm.close());
 
   test('the figures of freshly written deals (window = the last 90 days)', async () => {
-    const response = await crm.call<Record<string, unknown>>('GET', `/v1/crm/reports/sales?currency=EUR&pipelineId=${pipelineId}`);
+    const response = await crm.call<Record<string, unknown>>(
+      'GET',
+      `/v1/crm/reports/sales?currency=EUR&pipelineId=${pipelineId}`,
+    );
     assert.equal(response.status, 200, JSON.stringify(response.body));
     const report = response.body as {
-      pipelineValueByStage: { stageId: string; count: number; value: number; weightedValue: number }[];
+      pipelineValueByStage: {
+        stageId: string;
+        count: number;
+        value: number;
+        weightedValue: number;
+      }[];
       weightedForecast: { allOpen: number };
       winRate: { won: number; lost: number; rate: number };
       stageConversion: { fromStageId: string; reachedFrom: number; reachedTo: number }[];
@@ -73,13 +101,22 @@ describe('sales reports through the API (real Postgres)', () => {
     assert.deepEqual(report.salesVelocity.openDeals, 3);
     assert.equal(report.salesVelocity.averageWonAmount, 2000);
 
-    const byOwner = await crm.call<{ total: number }>('GET', `/v1/crm/reports/revenue?ownerId=${ownerA}&currency=EUR`);
+    const byOwner = await crm.call<{ total: number }>(
+      'GET',
+      `/v1/crm/reports/revenue?ownerId=${ownerA}&currency=EUR`,
+    );
     assert.equal(byOwner.body.total, 1000);
     const allCurrencies = await crm.call<{ allOpen: number }>('GET', '/v1/crm/reports/forecast');
     assert.equal(allCurrencies.body.allOpen, 4210 + 777.7); // + 7777 × 10 % in qualify
-    const past = await crm.call<{ won: number; rate: null }>('GET', '/v1/crm/reports/win-rate?from=2020-01-01&to=2020-02-01');
+    const past = await crm.call<{ won: number; rate: null }>(
+      'GET',
+      '/v1/crm/reports/win-rate?from=2020-01-01&to=2020-02-01',
+    );
     assert.deepEqual([past.body.won, past.body.rate], [0, null]);
-    const bad = await crm.call<{ error: { code: string } }>('GET', '/v1/crm/reports/sales?from=2026-02-01&to=2026-01-01');
+    const bad = await crm.call<{ error: { code: string } }>(
+      'GET',
+      '/v1/crm/reports/sales?from=2026-02-01&to=2026-01-01',
+    );
     assert.equal(bad.status, 400);
     const badPeriod = await crm.call('GET', '/v1/crm/reports/revenue?period=year');
     assert.equal(badPeriod.status, 400);

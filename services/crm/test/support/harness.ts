@@ -18,7 +18,13 @@ export interface CrmHarness extends TestPlatform {
   /** Every message published on `cdp.crm.>` since the harness started. */
   readonly published: Published[];
   /** Publishes a contract message the way another service does (JetStream, platform headers). */
-  publish(subject: string, workspaceId: string, payload: unknown, messageId: string, schema: string): Promise<void>;
+  publish(
+    subject: string,
+    workspaceId: string,
+    payload: unknown,
+    messageId: string,
+    schema: string,
+  ): Promise<void>;
   /** JSON call with the admin key of the default tenant (or `key`); returns status, body, headers. */
   call<T = Record<string, unknown>>(
     method: string,
@@ -26,7 +32,10 @@ export interface CrmHarness extends TestPlatform {
     body?: unknown,
     init?: { key?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; body: T; headers: Headers }>;
-  eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs?: number): Promise<T>;
+  eventually<T>(
+    check: () => Promise<T | undefined> | T | undefined,
+    timeoutMs?: number,
+  ): Promise<T>;
 }
 
 /**
@@ -68,7 +77,9 @@ export async function startCrm(label = 'crm'): Promise<CrmHarness> {
     async call(method, path, body, init = {}) {
       const response = await base.api(path, {
         method,
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
         ...(init.key ? { key: init.key } : {}),
         ...(init.headers ? { headers: init.headers } : {}),
       });

@@ -14,17 +14,25 @@ describe('profile updates folded into the CDP view', () => {
     const inOrder = applyTraitChanges(applyTraitChanges(empty, 1, v1).next, 2, v2).next;
     const reversed = applyTraitChanges(applyTraitChanges(empty, 2, v2).next, 1, v1).next;
     assert.deepEqual(inOrder.traits, reversed.traits);
-    assert.deepEqual(inOrder.traits, { 'computed.total_revenue': 250, 'computed.last_seen': '2026-03-01T10:00:00Z' });
+    assert.deepEqual(inOrder.traits, {
+      'computed.total_revenue': 250,
+      'computed.last_seen': '2026-03-01T10:00:00Z',
+    });
   });
 
   test('the same update twice changes nothing; an unset removes the trait', () => {
-    const once = applyTraitChanges(empty, 3, [{ key: 'plan', operation: 'set', value: 'pro' }]).next;
+    const once = applyTraitChanges(empty, 3, [
+      { key: 'plan', operation: 'set', value: 'pro' },
+    ]).next;
     const twice = applyTraitChanges(once, 3, [{ key: 'plan', operation: 'set', value: 'pro' }]);
     assert.equal(twice.changed, false);
     const unset = applyTraitChanges(once, 4, [{ key: 'plan', operation: 'unset' }]);
     assert.deepEqual(unset.next.traits, {});
     assert.equal(unset.next.versions.plan, 4, 'a late v3 cannot bring it back');
-    assert.equal(applyTraitChanges(unset.next, 3, [{ key: 'plan', operation: 'set', value: 'pro' }]).changed, false);
+    assert.equal(
+      applyTraitChanges(unset.next, 3, [{ key: 'plan', operation: 'set', value: 'pro' }]).changed,
+      false,
+    );
   });
 
   test('the summary names the computed traits the CRM shows', () => {

@@ -35,7 +35,11 @@ class PostgresCdpViewWriter implements CdpViewWriter {
     return rows.length;
   }
 
-  async repoint(workspaceId: string, survivorId: string, mergedIds: readonly string[]): Promise<void> {
+  async repoint(
+    workspaceId: string,
+    survivorId: string,
+    mergedIds: readonly string[],
+  ): Promise<void> {
     await this.manager.query(
       `UPDATE crm.contact_profiles SET profile_id = $2
        WHERE workspace_id = $1 AND profile_id = ANY($3::text[])`,
@@ -144,7 +148,12 @@ export class PostgresCdpViewStore implements CdpViewStore {
     | undefined
   > {
     const rows = await this.postgres.query<
-      { profile_id: string; linked_at: Date; traits: Record<string, unknown> | null; segments: string[] | null }[]
+      {
+        profile_id: string;
+        linked_at: Date;
+        traits: Record<string, unknown> | null;
+        segments: string[] | null;
+      }[]
     >(
       `SELECT l.profile_id, l.linked_at, p.traits,
               (SELECT array_agg(segment_id ORDER BY segment_id) FROM crm.cdp_segment_memberships m

@@ -92,13 +92,22 @@ export class ImportRecordsUseCase {
   ): Promise<ImportReport> {
     const parsed = parseCsv(csv);
     if (!parsed.ok)
-      throw new DomainError('invalid', 'import.invalid_csv', `line ${parsed.line}: ${parsed.message}`, {
-        line: parsed.line,
-      });
+      throw new DomainError(
+        'invalid',
+        'import.invalid_csv',
+        `line ${parsed.line}: ${parsed.message}`,
+        {
+          line: parsed.line,
+        },
+      );
     const [header, ...rows] = parsed.rows;
     if (!header) throw new DomainError('invalid', 'import.empty', 'the file has no header row');
     if (rows.length > MAX_IMPORT_ROWS)
-      throw new DomainError('too_large', 'import.too_many_rows', `at most ${MAX_IMPORT_ROWS} rows per import`);
+      throw new DomainError(
+        'too_large',
+        'import.too_many_rows',
+        `at most ${MAX_IMPORT_ROWS} rows per import`,
+      );
     const definitions = (await this.records.inputs.customFields(workspaceId)).filter(
       (d) => d.objectType === type,
     );
@@ -118,7 +127,12 @@ export class ImportRecordsUseCase {
       } catch (error) {
         if (!(error instanceof DomainError) || error.kind === 'unavailable') throw error;
         const field = typeof error.details?.field === 'string' ? error.details.field : undefined;
-        rejected.push({ line: row.line, code: error.code, message: error.message, ...(field ? { field } : {}) });
+        rejected.push({
+          line: row.line,
+          code: error.code,
+          message: error.message,
+          ...(field ? { field } : {}),
+        });
       }
     }
     return { ...report, rejected, ignoredColumns: ignored };
@@ -132,7 +146,11 @@ export class ImportRecordsUseCase {
     actor: Actor,
   ): Promise<BatchItemResult[]> {
     if (items.length > MAX_BATCH_ITEMS)
-      throw new DomainError('too_large', 'import.too_many_items', `at most ${MAX_BATCH_ITEMS} items per batch`);
+      throw new DomainError(
+        'too_large',
+        'import.too_many_items',
+        `at most ${MAX_BATCH_ITEMS} items per batch`,
+      );
     const results: BatchItemResult[] = [];
     for (const [index, item] of items.entries()) {
       try {
@@ -146,7 +164,14 @@ export class ImportRecordsUseCase {
           customFields && typeof customFields === 'object' && !Array.isArray(customFields)
             ? (customFields as JsonObject)
             : {};
-        const result = await this.upsertByExternalId(workspaceId, type, externalId.trim(), fields, custom, actor);
+        const result = await this.upsertByExternalId(
+          workspaceId,
+          type,
+          externalId.trim(),
+          fields,
+          custom,
+          actor,
+        );
         results.push({ index, ...result });
       } catch (error) {
         if (!(error instanceof DomainError) || error.kind === 'unavailable') throw error;
@@ -184,15 +209,24 @@ export class ImportRecordsUseCase {
           },
           actor,
         });
-        const outcome: ImportOutcome = !existing ? 'created' : result.events.length > 0 ? 'updated' : 'unchanged';
+        const outcome: ImportOutcome = !existing
+          ? 'created'
+          : result.events.length > 0
+            ? 'updated'
+            : 'unchanged';
         return { outcome, id: result.state.id };
       } catch (error) {
         // Another writer created the same external id between the lookup and the append.
-        if (!existing && error instanceof DomainError && error.code === 'crm.external_id_taken') continue;
+        if (!existing && error instanceof DomainError && error.code === 'crm.external_id_taken')
+          continue;
         throw error;
       }
     }
-    throw new DomainError('conflict', 'crm.external_id_taken', `externalId ${externalId} is being written concurrently`);
+    throw new DomainError(
+      'conflict',
+      'crm.external_id_taken',
+      `externalId ${externalId} is being written concurrently`,
+    );
   }
 
   private async upsert(
@@ -243,15 +277,21 @@ function mapColumns(
   const used = new Set<string>();
   const columns = headers.map((header): Column => {
     const key = headerKey(header);
-    const custom = definitions.find(
-      (d) => headerKey(d.key) === key.replace(/^cf/, '') && header.trim().toLowerCase().startsWith('cf.'),
-    ) ?? definitions.find((d) => headerKey(d.key) === key || headerKey(d.label) === key);
+    const custom =
+      definitions.find(
+        (d) =>
+          headerKey(d.key) === key.replace(/^cf/, '') &&
+          header.trim().toLowerCase().startsWith('cf.'),
+      ) ?? definitions.find((d) => headerKey(d.key) === key || headerKey(d.label) === key);
     const alias = ALIASES[key];
-    const field = fields.find((f) => headerKey(f.name) === key || (alias !== undefined && f.name === alias));
+    const field = fields.find(
+      (f) => headerKey(f.name) === key || (alias !== undefined && f.name === alias),
+    );
     let column: Column;
     if (field) column = { kind: 'field', name: field.name };
     else if (custom) column = { kind: 'custom', definition: custom };
-    const id = column?.kind === 'field' ? column.name : column ? `cf.${column.definition.key}` : undefined;
+    const id =
+      column?.kind === 'field' ? column.name : column ? `cf.${column.definition.key}` : undefined;
     if (!column || id === undefined || used.has(id)) {
       ignored.push(header);
       return undefined;
@@ -270,18 +310,25 @@ function cellValue(kind: string, text: string, where: string): JsonValue {
     case 'currency': {
       const n = Number(text.replace(/[\s_]/g, ''));
       if (!Number.isFinite(n))
-        throw new DomainError('invalid', 'crm.invalid_field', `${where}: expected a number`, { field: where });
+        throw new DomainError('invalid', 'crm.invalid_field', `${where}: expected a number`, {
+          field: where,
+        });
       return n;
     }
     case 'boolean': {
       const t = text.toLowerCase();
       if (['true', 'yes', '1'].includes(t)) return true;
       if (['false', 'no', '0'].includes(t)) return false;
-      throw new DomainError('invalid', 'crm.invalid_field', `${where}: expected true or false`, { field: where });
+      throw new DomainError('invalid', 'crm.invalid_field', `${where}: expected true or false`, {
+        field: where,
+      });
     }
     case 'refs':
     case 'multi_enum':
-      return text.split(/[;|]/).map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(/[;|]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
     default:
       return text;
   }

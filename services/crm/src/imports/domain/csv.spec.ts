@@ -4,7 +4,9 @@ import { headerKey, parseCsv } from './csv';
 
 describe('CSV parsing (RFC 4180)', () => {
   test('quotes, doubled quotes, commas and line breaks inside quotes keep their line numbers', () => {
-    const result = parseCsv('\uFEFFemail,notes\r\na@x.example,"likes ""red"", fast"\r\nb@x.example,"two\nlines"\n\nc@x.example,\n');
+    const result = parseCsv(
+      '\uFEFFemail,notes\r\na@x.example,"likes ""red"", fast"\r\nb@x.example,"two\nlines"\n\nc@x.example,\n',
+    );
     assert.ok(result.ok);
     assert.deepEqual(result.rows, [
       { line: 1, cells: ['email', 'notes'] },
@@ -15,8 +17,16 @@ describe('CSV parsing (RFC 4180)', () => {
   });
 
   test('an unclosed quote is reported with the line it starts on', () => {
-    assert.deepEqual(parseCsv('email\n"a@x.example\n'), { ok: false, line: 2, message: 'a quoted field is not closed' });
-    assert.deepEqual(parseCsv('a,b\nx"y",z'), { ok: false, line: 2, message: 'a quote inside an unquoted field' });
+    assert.deepEqual(parseCsv('email\n"a@x.example\n'), {
+      ok: false,
+      line: 2,
+      message: 'a quoted field is not closed',
+    });
+    assert.deepEqual(parseCsv('a,b\nx"y",z'), {
+      ok: false,
+      line: 2,
+      message: 'a quote inside an unquoted field',
+    });
   });
 
   test('a last row without a line break is kept', () => {

@@ -9,7 +9,9 @@ export interface CsvRow {
   readonly cells: readonly string[];
 }
 
-export type CsvResult = { readonly ok: true; readonly rows: CsvRow[] } | { readonly ok: false; readonly line: number; readonly message: string };
+export type CsvResult =
+  | { readonly ok: true; readonly rows: CsvRow[] }
+  | { readonly ok: false; readonly line: number; readonly message: string };
 
 export function parseCsv(text: string, delimiter = ','): CsvResult {
   const input = text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -68,5 +70,8 @@ export function parseCsv(text: string, delimiter = ','): CsvResult {
 
 /** "First Name", "first_name", "firstname" → "firstname": how headers are matched to fields. */
 export function headerKey(header: string): string {
-  return header.trim().toLowerCase().replace(/[\s_\-.]+/g, '');
+  return header
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_\-.]+/g, '');
 }

@@ -83,17 +83,15 @@ export class ExecuteRecordCommandUseCase {
       const decided = decide(state, input.command, context);
       if (decided.length === 0) return { state, events: [] };
       await this.checkReferences(input.workspaceId, input.type, decided);
-      const stored = decided.map(
-        (event, index): StoredEvent => ({
-          ...event,
-          workspaceId: input.workspaceId,
-          aggregateType: input.type,
-          aggregateId: id,
-          version: state.version + index + 1,
-          actor: input.actor,
-          occurredAt: now,
-        }),
-      );
+      const stored = decided.map((event, index): StoredEvent => ({
+        ...event,
+        workspaceId: input.workspaceId,
+        aggregateType: input.type,
+        aggregateId: id,
+        version: state.version + index + 1,
+        actor: input.actor,
+        occurredAt: now,
+      }));
       const after = stored.reduce((s, e) => evolve(s, e, e.occurredAt), state);
       try {
         await this.store.append(input.workspaceId, state, after, stored);
@@ -154,7 +152,8 @@ export class ExecuteRecordCommandUseCase {
         if (value === null) continue;
         const spec = FIELD_SPECS[type].find((f) => f.name === name);
         if (!spec) continue;
-        if (spec.type.kind === 'ref' && typeof value === 'string') want(spec.type.target, value, name);
+        if (spec.type.kind === 'ref' && typeof value === 'string')
+          want(spec.type.target, value, name);
         if (spec.type.kind === 'refs' && Array.isArray(value))
           for (const id of value as readonly JsonValue[])
             if (typeof id === 'string') want(spec.type.target, id, name);

@@ -14,7 +14,17 @@ import { FIELD_SPECS, type AggregateType, type FieldKind } from '../domain/recor
  * - `archived=false|true|all`, `limit` (1–200), `cursor` (opaque, from `nextCursor`).
  */
 
-export const FILTER_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists'] as const;
+export const FILTER_OPS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'contains',
+  'exists',
+] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
 
 /** What a filter or sort key refers to. */
@@ -36,7 +46,8 @@ export interface ListPlan {
   readonly search: string | undefined;
   readonly archived: 'false' | 'true' | 'all';
   readonly limit: number;
-  readonly cursor: { readonly value: string | number | boolean | null; readonly id: string } | undefined;
+  readonly cursor:
+    { readonly value: string | number | boolean | null; readonly id: string } | undefined;
 }
 
 function bad(message: string, field: string): DomainError {
@@ -137,7 +148,8 @@ function typedValue(scalar: Scalar, raw: string, where: string): string | number
       if (!isValidDate(raw)) throw bad('expected a date YYYY-MM-DD', where);
       return raw;
     case 'datetime': {
-      const instant = normaliseInstant(raw) ?? (isValidDate(raw) ? `${raw}T00:00:00.000Z` : undefined);
+      const instant =
+        normaliseInstant(raw) ?? (isValidDate(raw) ? `${raw}T00:00:00.000Z` : undefined);
       if (instant === undefined) throw bad('expected an ISO-8601 time or a date', where);
       return instant;
     }

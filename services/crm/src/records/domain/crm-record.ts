@@ -212,9 +212,14 @@ function customFieldsFor(
 function requireStage(context: DecisionContext, pipelineId: JsonValue, stageId: string): Stage {
   const pipeline = context.pipeline;
   if (!pipeline || pipeline.id !== pipelineId)
-    throw new DomainError('invalid', 'deal.unknown_pipeline', `pipeline ${String(pipelineId)} not found`, {
-      field: 'pipelineId',
-    });
+    throw new DomainError(
+      'invalid',
+      'deal.unknown_pipeline',
+      `pipeline ${typeof pipelineId === 'string' ? pipelineId : '?'} not found`,
+      {
+        field: 'pipelineId',
+      },
+    );
   const stage = pipeline.stages.find((s) => s.id === stageId);
   if (!stage)
     throw new DomainError(
@@ -466,7 +471,8 @@ export function evolve(state: RecordState, event: RecordEvent, occurredAt: strin
         ...base,
         fields: applyChanges(state.fields, {
           status: to,
-          solvedAt: to === 'solved' ? occurredAt : to === 'closed' ? (state.fields.solvedAt ?? null) : null,
+          solvedAt:
+            to === 'solved' ? occurredAt : to === 'closed' ? (state.fields.solvedAt ?? null) : null,
           closedAt: to === 'closed' ? occurredAt : null,
         }),
       };
@@ -480,5 +486,8 @@ export function replay(
   id: string,
   events: readonly (RecordEvent & { readonly occurredAt: string })[],
 ): RecordState {
-  return events.reduce((state, event) => evolve(state, event, event.occurredAt), emptyState(type, id));
+  return events.reduce(
+    (state, event) => evolve(state, event, event.occurredAt),
+    emptyState(type, id),
+  );
 }

@@ -1,10 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DomainError } from '@cdp/contracts';
-import { normaliseCustomFields, validateDefinition, type CustomFieldDefinition } from './custom-fields';
+import {
+  normaliseCustomFields,
+  validateDefinition,
+  type CustomFieldDefinition,
+} from './custom-fields';
 
-function def(key: string, type: CustomFieldDefinition['type'], extra: Partial<CustomFieldDefinition> = {}): CustomFieldDefinition {
-  return { objectType: 'contact', key, label: key, type, options: [], currency: null, required: false, ...extra };
+function def(
+  key: string,
+  type: CustomFieldDefinition['type'],
+  extra: Partial<CustomFieldDefinition> = {},
+): CustomFieldDefinition {
+  return {
+    objectType: 'contact',
+    key,
+    label: key,
+    type,
+    options: [],
+    currency: null,
+    required: false,
+    ...extra,
+  };
 }
 
 const definitions = [
@@ -56,9 +73,12 @@ describe('custom fields: typed, validated on write', () => {
         region: 'EU',
       },
     );
-    assert.deepEqual(normaliseCustomFields(definitions, { budget: { amount: 5, currency: 'USD' } }, 'update'), {
-      budget: { amount: 5, currency: 'USD' },
-    });
+    assert.deepEqual(
+      normaliseCustomFields(definitions, { budget: { amount: 5, currency: 'USD' } }, 'update'),
+      {
+        budget: { amount: 5, currency: 'USD' },
+      },
+    );
   });
 
   test('wrong values, unknown keys and missing required fields are refused', () => {
@@ -73,15 +93,37 @@ describe('custom fields: typed, validated on write', () => {
       [{ region: null }, 'crm.invalid_field'],
     ];
     for (const [values, expected] of bad)
-      assert.equal(code(() => normaliseCustomFields(definitions, values as never, 'update')), expected, JSON.stringify(values));
-    assert.equal(code(() => normaliseCustomFields(definitions, { nickname: 'x' }, 'create')), 'crm.invalid_field');
+      assert.equal(
+        code(() => normaliseCustomFields(definitions, values as never, 'update')),
+        expected,
+        JSON.stringify(values),
+      );
+    assert.equal(
+      code(() => normaliseCustomFields(definitions, { nickname: 'x' }, 'create')),
+      'crm.invalid_field',
+    );
   });
 
   test('definitions: enum fields need options, currency fields a currency', () => {
-    assert.equal(code(() => validateDefinition(def('tier', 'enum'))), 'crm.invalid_field');
-    assert.equal(code(() => validateDefinition(def('budget', 'currency'))), 'crm.invalid_field');
-    assert.equal(code(() => validateDefinition(def('Bad Key', 'text'))), 'crm.invalid_field');
-    assert.equal(code(() => validateDefinition(def('tags', 'text', { options: ['a'] }))), 'crm.invalid_field');
-    assert.equal(validateDefinition(def('tier', 'enum', { options: [' a ', 'a', 'b'] })).options.length, 2);
+    assert.equal(
+      code(() => validateDefinition(def('tier', 'enum'))),
+      'crm.invalid_field',
+    );
+    assert.equal(
+      code(() => validateDefinition(def('budget', 'currency'))),
+      'crm.invalid_field',
+    );
+    assert.equal(
+      code(() => validateDefinition(def('Bad Key', 'text'))),
+      'crm.invalid_field',
+    );
+    assert.equal(
+      code(() => validateDefinition(def('tags', 'text', { options: ['a'] }))),
+      'crm.invalid_field',
+    );
+    assert.equal(
+      validateDefinition(def('tier', 'enum', { options: [' a ', 'a', 'b'] })).options.length,
+      2,
+    );
   });
 });

@@ -2,7 +2,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { emptyState, evolve, type RecordEventType, type RecordState } from '../domain/crm-record';
 import { AGGREGATE_TYPES, type AggregateType, type JsonObject } from '../domain/record-types';
 import { type Actor, type StoredEvent } from '../application/record-store.port';
-import { type ReadModelRebuilder, type RebuildResult } from '../application/rebuild-read-models.use-case';
+import {
+  type ReadModelRebuilder,
+  type RebuildResult,
+} from '../application/rebuild-read-models.use-case';
 import { projectInTransaction } from './postgres-record-store';
 import { tableOf } from './read-model-schema';
 

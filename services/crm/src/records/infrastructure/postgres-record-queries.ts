@@ -97,7 +97,9 @@ function expressionOf(ref: FieldRef): { sql: string; cast: string } {
       return { sql: column, cast: 'date' };
     case 'datetime':
       return { sql: column, cast: 'timestamptz' };
-    default:
+    case 'text':
+    case 'list':
+    case 'none':
       return { sql: column, cast: 'text' };
   }
 }
@@ -188,10 +190,9 @@ export class PostgresRecordQueries {
     if (plan.cursor) {
       const id = sql.param(plan.cursor.id);
       if (!nullable)
-        where.push(
-          `(${sortExpr}, id) ${beyond} (${sql.param(plan.cursor.value, cast)}, ${id})`,
-        );
-      else if (plan.cursor.value === null) where.push(`(${sortExpr} IS NULL AND id ${beyond} ${id})`);
+        where.push(`(${sortExpr}, id) ${beyond} (${sql.param(plan.cursor.value, cast)}, ${id})`);
+      else if (plan.cursor.value === null)
+        where.push(`(${sortExpr} IS NULL AND id ${beyond} ${id})`);
       else {
         const value = sql.param(plan.cursor.value, cast);
         where.push(

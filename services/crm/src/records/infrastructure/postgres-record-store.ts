@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, eventSubject } from '@cdp/contracts';
 import { emptyState, evolve, type RecordEventType, type RecordState } from '../domain/crm-record';
-import { type AggregateType, type JsonObject } from '../domain/record-types';
+import { type AggregateType, type JsonObject, type JsonValue } from '../domain/record-types';
 import {
   ConcurrentAppendError,
   type Actor,
@@ -36,6 +36,11 @@ function toStored(row: EventRow): StoredEvent {
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/** A string field's value ('' when absent or not a string). */
+function asText(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
 
 function constraintOf(error: unknown): string | undefined {
   const e = error as { code?: string; constraint?: string; driverError?: { constraint?: string } };
@@ -80,7 +85,7 @@ export class PostgresRecordStore implements RecordStore {
         throw new DomainError(
           'conflict',
           'crm.external_id_taken',
-          `externalId ${String(after.fields.externalId)} names another ${after.type}`,
+          `externalId ${asText(after.fields.externalId)} names another ${after.type}`,
           { field: 'externalId' },
         );
       throw error;
@@ -105,8 +110,8 @@ function stageHistory(events: readonly StoredEvent[]): HistoryEntry[] {
       entries.push({
         version: event.version,
         from: null,
-        to: String(fields.stageId ?? ''),
-        kind: String(fields.stageKind ?? 'open'),
+        to: asText(fields.stageId),
+        kind: asText(fields.stageKind) || 'open',
         at: event.occurredAt,
       });
     }
@@ -114,8 +119,8 @@ function stageHistory(events: readonly StoredEvent[]): HistoryEntry[] {
       entries.push({
         version: event.version,
         from: typeof event.payload.fromStageId === 'string' ? event.payload.fromStageId : null,
-        to: String(event.payload.toStageId),
-        kind: String(event.payload.stageKind),
+        to: asText(event.payload.toStageId),
+        kind: asText(event.payload.stageKind),
         at: event.occurredAt,
       });
   }
@@ -152,7 +157,7 @@ export function appendStatement(
   if (history.length > 0)
     ctes.push(`history AS (INSERT INTO crm.deal_stage_history
        (workspace_id, deal_id, version, pipeline_id, from_stage_id, to_stage_id, stage_kind, entered_at)
-     SELECT ${ws}, ${p(after.id)}, v, ${p(String(after.fields.pipelineId ?? ''))}, f, t, k, a
+     SELECT ${ws}, ${p(after.id)}, v, ${p(asText(after.fields.pipelineId))}, f, t, k, a
      FROM unnest(${p(history.map((e) => e.version))}::int[], ${p(history.map((e) => e.from))}::text[],
        ${p(history.map((e) => e.to))}::text[], ${p(history.map((e) => e.kind))}::text[],
        ${p(history.map((e) => e.at))}::timestamptz[]) AS h(v, f, t, k, a)
@@ -180,7 +185,7 @@ export async function projectInTransaction(
     [
       workspaceId,
       after.id,
-      String(after.fields.pipelineId ?? ''),
+      asText(after.fields.pipelineId),
       entries.map((e) => e.version),
       entries.map((e) => e.from),
       entries.map((e) => e.to),

@@ -192,7 +192,9 @@ ${columns.map((c) => `      ${c.column} ${c.sqlType},`).join('\n')}
         `CREATE UNIQUE INDEX ${name}_external_id ON ${table} (workspace_id, external_id) WHERE external_id IS NOT NULL`,
       );
     else if (column.sqlType === 'text[]')
-      statements.push(`CREATE INDEX ${name}_${column.column} ON ${table} USING gin (${column.column})`);
+      statements.push(
+        `CREATE INDEX ${name}_${column.column} ON ${table} USING gin (${column.column})`,
+      );
     else if (column.field.type.kind === 'targets')
       statements.push(
         `CREATE INDEX ${name}_${column.column} ON ${table} USING gin (${column.column} jsonb_path_ops)`,

@@ -15,7 +15,9 @@ const pipeline: PipelineFact = {
   ]),
 };
 
-function deal(fact: Partial<DealFact> & Pick<DealFact, 'id' | 'stageId' | 'stageKind' | 'amount' | 'createdAt'>): DealFact {
+function deal(
+  fact: Partial<DealFact> & Pick<DealFact, 'id' | 'stageId' | 'stageKind' | 'amount' | 'createdAt'>,
+): DealFact {
   return {
     pipelineId: 'pipe_1',
     ownerId: null,
@@ -29,19 +31,80 @@ function deal(fact: Partial<DealFact> & Pick<DealFact, 'id' | 'stageId' | 'stage
 /** The hand-computed fixture: seven deals, window [2026-01-01, 2026-04-01). */
 const deals: DealFact[] = [
   // won after 30 days (Jan 5 → Feb 4), through every stage
-  deal({ id: 'd1', stageId: 'won', stageKind: 'won', amount: 1000, ownerId: 'own_a', createdAt: '2026-01-05T00:00:00.000Z', closedAt: '2026-02-04T00:00:00.000Z', enteredStageIds: ['qualify', 'proposal', 'negotiation', 'won'] }),
+  deal({
+    id: 'd1',
+    stageId: 'won',
+    stageKind: 'won',
+    amount: 1000,
+    ownerId: 'own_a',
+    createdAt: '2026-01-05T00:00:00.000Z',
+    closedAt: '2026-02-04T00:00:00.000Z',
+    enteredStageIds: ['qualify', 'proposal', 'negotiation', 'won'],
+  }),
   // won after 50 days (Jan 10 → Mar 1: 21 + 28 + 1), skipping negotiation
-  deal({ id: 'd2', stageId: 'won', stageKind: 'won', amount: 3000, ownerId: 'own_b', createdAt: '2026-01-10T00:00:00.000Z', closedAt: '2026-03-01T00:00:00.000Z', enteredStageIds: ['qualify', 'proposal', 'won'] }),
+  deal({
+    id: 'd2',
+    stageId: 'won',
+    stageKind: 'won',
+    amount: 3000,
+    ownerId: 'own_b',
+    createdAt: '2026-01-10T00:00:00.000Z',
+    closedAt: '2026-03-01T00:00:00.000Z',
+    enteredStageIds: ['qualify', 'proposal', 'won'],
+  }),
   // lost from qualify
-  deal({ id: 'd3', stageId: 'lost', stageKind: 'lost', amount: 500, ownerId: 'own_a', createdAt: '2026-02-01T00:00:00.000Z', closedAt: '2026-02-11T00:00:00.000Z', enteredStageIds: ['qualify', 'lost'] }),
+  deal({
+    id: 'd3',
+    stageId: 'lost',
+    stageKind: 'lost',
+    amount: 500,
+    ownerId: 'own_a',
+    createdAt: '2026-02-01T00:00:00.000Z',
+    closedAt: '2026-02-11T00:00:00.000Z',
+    enteredStageIds: ['qualify', 'lost'],
+  }),
   // open in proposal, expected to close inside the window
-  deal({ id: 'd4', stageId: 'proposal', stageKind: 'open', amount: 2000, ownerId: 'own_a', createdAt: '2026-02-15T00:00:00.000Z', expectedCloseDate: '2026-03-20', enteredStageIds: ['qualify', 'proposal'] }),
+  deal({
+    id: 'd4',
+    stageId: 'proposal',
+    stageKind: 'open',
+    amount: 2000,
+    ownerId: 'own_a',
+    createdAt: '2026-02-15T00:00:00.000Z',
+    expectedCloseDate: '2026-03-20',
+    enteredStageIds: ['qualify', 'proposal'],
+  }),
   // open in negotiation (skipped proposal), expected after the window
-  deal({ id: 'd5', stageId: 'negotiation', stageKind: 'open', amount: 4000, ownerId: 'own_b', createdAt: '2026-03-01T00:00:00.000Z', expectedCloseDate: '2026-05-01', enteredStageIds: ['qualify', 'negotiation'] }),
+  deal({
+    id: 'd5',
+    stageId: 'negotiation',
+    stageKind: 'open',
+    amount: 4000,
+    ownerId: 'own_b',
+    createdAt: '2026-03-01T00:00:00.000Z',
+    expectedCloseDate: '2026-05-01',
+    enteredStageIds: ['qualify', 'negotiation'],
+  }),
   // created and won BEFORE the window: in no windowed figure
-  deal({ id: 'd6', stageId: 'won', stageKind: 'won', amount: 9999, ownerId: 'own_a', createdAt: '2025-12-01T00:00:00.000Z', closedAt: '2025-12-20T00:00:00.000Z', enteredStageIds: ['qualify', 'won'] }),
+  deal({
+    id: 'd6',
+    stageId: 'won',
+    stageKind: 'won',
+    amount: 9999,
+    ownerId: 'own_a',
+    createdAt: '2025-12-01T00:00:00.000Z',
+    closedAt: '2025-12-20T00:00:00.000Z',
+    enteredStageIds: ['qualify', 'won'],
+  }),
   // open in qualify, no expected close date, no owner
-  deal({ id: 'd7', stageId: 'qualify', stageKind: 'open', amount: 100, createdAt: '2026-01-20T00:00:00.000Z', enteredStageIds: ['qualify'] }),
+  deal({
+    id: 'd7',
+    stageId: 'qualify',
+    stageKind: 'open',
+    amount: 100,
+    createdAt: '2026-01-20T00:00:00.000Z',
+    enteredStageIds: ['qualify'],
+  }),
 ];
 
 describe('sales reports on a hand-computed fixture', () => {
@@ -77,7 +140,13 @@ describe('sales reports on a hand-computed fixture', () => {
     // negotiation 2, won 3): d1 3, d2 3, d3 0, d4 1, d5 2, d7 0.
     // reached ≥0: 6, ≥1: 4 (d1 d2 d4 d5), ≥2: 3 (d1 d2 d5), ≥3: 2 (d1 d2).
     assert.deepEqual(
-      report.stageConversion.map((c) => [c.fromStageId, c.toStageId, c.reachedFrom, c.reachedTo, c.rate]),
+      report.stageConversion.map((c) => [
+        c.fromStageId,
+        c.toStageId,
+        c.reachedFrom,
+        c.reachedTo,
+        c.rate,
+      ]),
       [
         ['qualify', 'proposal', 6, 4, 0.6667], // 4 / 6
         ['proposal', 'negotiation', 4, 3, 0.75], // 3 / 4

@@ -81,8 +81,16 @@ export interface SalesReport {
   };
   readonly revenueWon: {
     readonly total: number;
-    readonly byPeriod: readonly { readonly period: string; readonly amount: number; readonly deals: number }[];
-    readonly byOwner: readonly { readonly ownerId: string | null; readonly amount: number; readonly deals: number }[];
+    readonly byPeriod: readonly {
+      readonly period: string;
+      readonly amount: number;
+      readonly deals: number;
+    }[];
+    readonly byOwner: readonly {
+      readonly ownerId: string | null;
+      readonly amount: number;
+      readonly deals: number;
+    }[];
   };
 }
 
@@ -146,8 +154,7 @@ export function salesReport(
     inPeriod: weighted(
       open.filter(
         (d) =>
-          d.expectedCloseDate !== null &&
-          within(`${d.expectedCloseDate}T00:00:00.000Z`, window),
+          d.expectedCloseDate !== null && within(`${d.expectedCloseDate}T00:00:00.000Z`, window),
       ),
     ),
     allOpen: weighted(open),
@@ -158,7 +165,9 @@ export function salesReport(
   const lost = closed.filter((d) => d.stageKind === 'lost');
   const rate = won.length + lost.length === 0 ? null : won.length / (won.length + lost.length);
 
-  const cycles = won.map((d) => (Date.parse(d.closedAt ?? d.createdAt) - Date.parse(d.createdAt)) / DAY_MS);
+  const cycles = won.map(
+    (d) => (Date.parse(d.closedAt ?? d.createdAt) - Date.parse(d.createdAt)) / DAY_MS,
+  );
   const averageSalesCycleDays =
     cycles.length === 0 ? null : cycles.reduce((a, b) => a + b, 0) / cycles.length;
 
@@ -196,7 +205,10 @@ export function salesReport(
   const wonTotal = won.reduce((sum, d) => sum + d.amount, 0);
   const averageWonAmount = won.length === 0 ? null : wonTotal / won.length;
   const perDay =
-    averageWonAmount === null || rate === null || averageSalesCycleDays === null || averageSalesCycleDays === 0
+    averageWonAmount === null ||
+    rate === null ||
+    averageSalesCycleDays === null ||
+    averageSalesCycleDays === 0
       ? null
       : money((open.length * averageWonAmount * rate) / averageSalesCycleDays);
 

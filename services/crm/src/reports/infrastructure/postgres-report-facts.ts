@@ -48,8 +48,7 @@ export class PostgresReportFacts {
     );
     const pipelineParams: unknown[] = [workspaceId];
     const pipelineWhere = ['workspace_id = $1', 'NOT archived'];
-    if (filters.pipelineId)
-      pipelineWhere.push(`id = $${pipelineParams.push(filters.pipelineId)}`);
+    if (filters.pipelineId) pipelineWhere.push(`id = $${pipelineParams.push(filters.pipelineId)}`);
     const pipelines = await this.postgres.query<{ id: string; name: string; stages: Stage[] }[]>(
       `SELECT id, name, stages FROM crm.pipelines WHERE ${pipelineWhere.join(' AND ')} ORDER BY created_at, id`,
       pipelineParams,

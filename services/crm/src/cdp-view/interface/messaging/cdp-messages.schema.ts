@@ -31,7 +31,11 @@ export function contactLinks(payload: unknown): ContactLink[] | string {
   for (const item of parsed.data.items) {
     const crm = item.event?.context?.crm ?? item.context?.crm;
     if (!crm || crm.aggregateType !== 'contact' || !item.profileId) continue;
-    links.push({ contactId: crm.aggregateId, profileId: item.profileId, contactVersion: crm.version ?? 0 });
+    links.push({
+      contactId: crm.aggregateId,
+      profileId: item.profileId,
+      contactVersion: crm.version ?? 0,
+    });
   }
   return links;
 }
@@ -42,12 +46,16 @@ export function parseMerged(
   payload: unknown,
 ): { survivingProfileId: string; mergedProfileIds: string[] } | string {
   const parsed = merged.safeParse(payload);
-  return parsed.success ? parsed.data : `invalid ProfileMerged: ${parsed.error.issues[0]?.message ?? ''}`;
+  return parsed.success
+    ? parsed.data
+    : `invalid ProfileMerged: ${parsed.error.issues[0]?.message ?? ''}`;
 }
 
 const traitChange = z.looseObject({
   key: z.string().min(1).max(300),
-  operation: z.enum(['TRAIT_OPERATION_SET', 'TRAIT_OPERATION_UNSET', 'TRAIT_OPERATION_UNSPECIFIED']).optional(),
+  operation: z
+    .enum(['TRAIT_OPERATION_SET', 'TRAIT_OPERATION_UNSET', 'TRAIT_OPERATION_UNSPECIFIED'])
+    .optional(),
   value: z.json().optional(),
 });
 const profileUpdated = z.looseObject({

@@ -104,7 +104,12 @@ export class CdpViewConsumers {
     work: Parameters<CdpViewStore['once']>[3],
   ): Promise<void> {
     const stop = cdpMessageDuration.startTimer({ kind });
-    const applied = await this.store.once(CDP_VIEW_DURABLES[kind], workspaceId, messageIdOf(ctx), work);
+    const applied = await this.store.once(
+      CDP_VIEW_DURABLES[kind],
+      workspaceId,
+      messageIdOf(ctx),
+      work,
+    );
     stop();
     cdpMessagesTotal.inc({ kind, outcome: applied ? 'applied' : 'duplicate' });
   }

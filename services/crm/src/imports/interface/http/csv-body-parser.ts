@@ -25,7 +25,10 @@ export class CsvImportBodyParser implements OnModuleInit {
 }
 
 function isReadable(value: unknown): value is Readable {
-  return typeof (value as Readable | null)?.on === 'function' && typeof (value as Readable).read === 'function';
+  return (
+    typeof (value as Readable | null)?.on === 'function' &&
+    typeof (value as Readable).read === 'function'
+  );
 }
 
 /** The CSV text of a body: a text/csv stream, a string, or JSON `{ csv: "..." }`. */
@@ -40,7 +43,11 @@ export async function csvText(body: unknown): Promise<string> {
       size += buffer.length;
       if (size > MAX_CSV_BYTES) {
         body.destroy();
-        throw new DomainError('too_large', 'import.too_large', `a CSV import is at most ${MAX_CSV_BYTES} bytes`);
+        throw new DomainError(
+          'too_large',
+          'import.too_large',
+          `a CSV import is at most ${MAX_CSV_BYTES} bytes`,
+        );
       }
       chunks.push(buffer);
     }
@@ -49,7 +56,11 @@ export async function csvText(body: unknown): Promise<string> {
   const csv = (body as { csv?: unknown } | null)?.csv;
   if (typeof csv === 'string') {
     if (Buffer.byteLength(csv) > MAX_CSV_BYTES)
-      throw new DomainError('too_large', 'import.too_large', `a CSV import is at most ${MAX_CSV_BYTES} bytes`);
+      throw new DomainError(
+        'too_large',
+        'import.too_large',
+        `a CSV import is at most ${MAX_CSV_BYTES} bytes`,
+      );
     return csv;
   }
   throw new DomainError(

@@ -37,7 +37,12 @@ export class ImportsController {
     @Req() request: FastifyRequest,
     @Body() body: unknown,
   ): Promise<ImportReport> {
-    return this.imports.importCsv(tenant.workspaceId, 'contact', await csvText(body), actorOf(tenant, request, 'import'));
+    return this.imports.importCsv(
+      tenant.workspaceId,
+      'contact',
+      await csvText(body),
+      actorOf(tenant, request, 'import'),
+    );
   }
 
   @Post('companies/import')
@@ -51,6 +56,11 @@ export class ImportsController {
     @Req() request: FastifyRequest,
     @Body() body: unknown,
   ): Promise<ImportReport> {
-    return this.imports.importCsv(tenant.workspaceId, 'company', await csvText(body), actorOf(tenant, request, 'import'));
+    return this.imports.importCsv(
+      tenant.workspaceId,
+      'company',
+      await csvText(body),
+      actorOf(tenant, request, 'import'),
+    );
   }
 }

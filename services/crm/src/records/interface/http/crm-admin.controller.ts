@@ -51,7 +51,9 @@ export class CrmAdminController {
 
   @Get('custom-fields')
   @RequireScopes('crm:read')
-  @ApiOkResponse({ description: '{ data: [{ objectType, key, label, type, options, currency, required }] }' })
+  @ApiOkResponse({
+    description: '{ data: [{ objectType, key, label, type, options, currency, required }] }',
+  })
   async listCustomFields(
     @CurrentTenant() tenant: TenantContext,
   ): Promise<{ data: readonly CustomFieldDefinition[] }> {

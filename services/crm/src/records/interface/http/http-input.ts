@@ -65,9 +65,14 @@ export function expectedVersion(
   if (ifMatch === undefined || ifMatch.trim() === '*') return fromBody;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(ifMatch);
   if (!match?.[1])
-    throw new DomainError('invalid', 'request.invalid_if_match', 'If-Match: expected an ETag "<version>"', {
-      field: 'If-Match',
-    });
+    throw new DomainError(
+      'invalid',
+      'request.invalid_if_match',
+      'If-Match: expected an ETag "<version>"',
+      {
+        field: 'If-Match',
+      },
+    );
   const version = Number(match[1]);
   if (fromBody !== undefined && fromBody !== version)
     throw new DomainError(

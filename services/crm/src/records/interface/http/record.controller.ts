@@ -30,12 +30,7 @@ import { CurrentTenant, RequireScopes, type TenantContext } from '@cdp/tenancy';
 import { parseListQuery } from '../../application/record-list-query';
 import { RecordsService } from '../../application/records.service';
 import { type RecordCommand } from '../../domain/crm-record';
-import {
-  COLLECTION,
-  TICKET_STATUSES,
-  type AggregateType,
-  type JsonObject,
-} from '../../domain/record-types';
+import { COLLECTION, TICKET_STATUSES, type AggregateType } from '../../domain/record-types';
 import {
   ImportRecordsUseCase,
   MAX_BATCH_ITEMS,
@@ -108,7 +103,7 @@ export function recordController(type: AggregateType): Type<unknown> {
         data: await this.imports.batchUpsert(
           tenant.workspaceId,
           type,
-          items as JsonObject[],
+          items,
           actorOf(tenant, request, 'import'),
         ),
       };

@@ -16,7 +16,10 @@ import { PostgresReportFacts } from '../../infrastructure/postgres-report-facts'
 
 const instant = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && Number.isFinite(Date.parse(s)), 'an ISO date or time')
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}/.test(s) && Number.isFinite(Date.parse(s)),
+    'an ISO date or time',
+  )
   .transform((s) => new Date(s).toISOString());
 const reportQuery = z.object({
   from: instant.optional(),
@@ -53,13 +56,18 @@ export class ReportsController {
   @Get('sales')
   @RequireScopes('crm:read')
   @ApiOkResponse({ description: 'every sales figure of the window' })
-  sales(@CurrentTenant() t: TenantContext, @Query() q: Record<string, unknown>): Promise<SalesReport> {
+  sales(
+    @CurrentTenant() t: TenantContext,
+    @Query() q: Record<string, unknown>,
+  ): Promise<SalesReport> {
     return this.compute(t, q);
   }
 
   @Get('pipeline-value')
   @RequireScopes('crm:read')
-  @ApiOkResponse({ description: '{ window, data: [{ pipelineId, stageId, count, value, weightedValue }] }' })
+  @ApiOkResponse({
+    description: '{ window, data: [{ pipelineId, stageId, count, value, weightedValue }] }',
+  })
   async pipelineValue(@CurrentTenant() t: TenantContext, @Query() q: Record<string, unknown>) {
     const r = await this.compute(t, q);
     return { window: r.window, data: r.pipelineValueByStage };
@@ -91,7 +99,10 @@ export class ReportsController {
 
   @Get('stage-conversion')
   @RequireScopes('crm:read')
-  @ApiOkResponse({ description: '{ window, data: [{ pipelineId, fromStageId, toStageId, reachedFrom, reachedTo, rate }] }' })
+  @ApiOkResponse({
+    description:
+      '{ window, data: [{ pipelineId, fromStageId, toStageId, reachedFrom, reachedTo, rate }] }',
+  })
   async stageConversion(@CurrentTenant() t: TenantContext, @Query() q: Record<string, unknown>) {
     const r = await this.compute(t, q);
     return { window: r.window, data: r.stageConversion };
@@ -113,12 +124,17 @@ export class ReportsController {
     return { window: r.window, ...r.revenueWon };
   }
 
-  private async compute(tenant: TenantContext, query: Record<string, unknown>): Promise<SalesReport> {
+  private async compute(
+    tenant: TenantContext,
+    query: Record<string, unknown>,
+  ): Promise<SalesReport> {
     const input = parse(reportQuery, query, 'query');
     const to = input.to ?? new Date().toISOString();
     const from = input.from ?? new Date(Date.parse(to) - DEFAULT_DAYS * 86_400_000).toISOString();
     if (from >= to)
-      throw new DomainError('invalid', 'crm.invalid_query', 'from must be before to', { field: 'from' });
+      throw new DomainError('invalid', 'crm.invalid_query', 'from must be before to', {
+        field: 'from',
+      });
     const { deals, pipelines } = await this.facts.load(tenant.workspaceId, {
       ...(input.pipelineId ? { pipelineId: input.pipelineId } : {}),
       ...(input.ownerId ? { ownerId: input.ownerId } : {}),
