@@ -24,12 +24,17 @@ interface OutboxRow {
 /** Rows per drain transaction. */
 const DRAIN_BATCH = 500;
 const POLL_MS = 200;
+/**
+ * A kick waits this long before draining, so the events of the commands committed meanwhile
+ * leave in one drain (one transaction for many rows instead of one per command).
+ */
+const COALESCE_MS = 5;
 
 /**
  * Drains `crm.outbox` to JetStream: a CRM event leaves Postgres only after the transaction that
  * appended it committed, and a crash between the commit and the publish loses nothing. Rows are
- * locked `FOR UPDATE SKIP LOCKED` (pods drain in parallel), published, then deleted in the same
- * transaction; a crash after the publish re-publishes with the same Nats-Msg-Id, which JetStream
+ * locked `FOR UPDATE SKIP LOCKED` (pods drain in parallel) and deleted, then published before
+ * the transaction commits (a failed publish rolls the delete back); a crash after the publish re-publishes with the same Nats-Msg-Id, which JetStream
  * deduplicates (and consumers are idempotent on (aggregateId, version) anyway).
  *
  * Publishes of one batch are issued together and awaited together: the client writes them in
@@ -41,6 +46,7 @@ export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private scheduled: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(POSTGRES) private readonly postgres: DataSource,
@@ -48,19 +54,29 @@ export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer = setInterval(() => this.drainNow(), POLL_MS);
     this.timer.unref();
-    this.kick();
+    this.drainNow();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.scheduled) clearTimeout(this.scheduled);
     await this.running;
   }
 
-  /** Drains soon (after the running drain, if any). Never throws. */
+  /** Drains within a few milliseconds (commands in between share the drain). Never throws. */
   kick(): void {
+    if (this.stopped || this.scheduled) return;
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined;
+      this.drainNow();
+    }, COALESCE_MS);
+  }
+
+  /** Drains now (after the running drain, if any). Never throws. */
+  drainNow(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -73,7 +89,7 @@ export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.running = undefined;
         if (this.again && !this.stopped) {
           this.again = false;
-          this.kick();
+          this.drainNow();
         }
       });
   }
@@ -90,12 +106,16 @@ export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private drainOnce(): Promise<number> {
     return this.postgres.transaction(async (manager) => {
-      const rows = await manager.query<OutboxRow[]>(
-        `SELECT id, workspace_id, subject, message_id, payload
-         FROM crm.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // Deleted up front and published before the commit: a failed publish rolls the delete back.
+      // TypeORM answers a DELETE with [rows, count].
+      const [rows] = await manager.query<[OutboxRow[], number]>(
+        `DELETE FROM crm.outbox WHERE id IN (
+           SELECT id FROM crm.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, workspace_id, subject, message_id, payload`,
         [DRAIN_BATCH],
       );
       if (rows.length === 0) return 0;
+      rows.sort((a, b) => Number(a.id) - Number(b.id));
       await Promise.all(
         rows.map((row) =>
           this.publisher.publish(row.subject, row.payload, {
@@ -106,9 +126,6 @@ export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       );
       outboxRelayed.inc(rows.length);
-      await manager.query('DELETE FROM crm.outbox WHERE id = ANY($1::bigint[])', [
-        rows.map((r) => r.id),
-      ]);
       return rows.length;
     });
   }
