@@ -28,7 +28,7 @@ const POLL_MS = 200;
  * A kick waits this long before draining, so the events of the commands committed meanwhile
  * leave in one drain (one transaction for many rows instead of one per command).
  */
-const COALESCE_MS = 5;
+const COALESCE_MS = 20;
 
 /**
  * Drains `crm.outbox` to JetStream: a CRM event leaves Postgres only after the transaction that
