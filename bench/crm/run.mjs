@@ -94,18 +94,41 @@ async function baselineMoves({ db, workspaceId, dealStages, open, pick }) {
           [id, workspaceId],
         )
       ).rows;
-      const state = replay('deal', id, rows.map((r) => ({ type: r.type, payload: r.payload, occurredAt: r.occurred_at.toISOString() })));
+      const state = replay(
+        'deal',
+        id,
+        rows.map((r) => ({
+          type: r.type,
+          payload: r.payload,
+          occurredAt: r.occurred_at.toISOString(),
+        })),
+      );
       const pipeline = (
-        await pool.query(`SELECT id, stages FROM crm.pipelines WHERE workspace_id = $1 AND id = $2 AND NOT archived`, [
-          workspaceId,
-          state.fields.pipelineId,
-        ])
+        await pool.query(
+          `SELECT id, stages FROM crm.pipelines WHERE workspace_id = $1 AND id = $2 AND NOT archived`,
+          [workspaceId, state.fields.pipelineId],
+        )
       ).rows[0];
       const current = state.fields.stageId;
-      const next = open[(open.indexOf(current) + 1 + Math.floor(Math.random() * (open.length - 1))) % open.length];
+      const next =
+        open[
+          (open.indexOf(current) + 1 + Math.floor(Math.random() * (open.length - 1))) % open.length
+        ];
       const now = new Date().toISOString();
-      const decided = decide(state, { kind: 'move_stage', toStageId: next, origin: 'crm' }, { now, customFields: [], pipeline });
-      const stored = decided.map((e, i) => ({ ...e, workspaceId, aggregateType: 'deal', aggregateId: id, version: state.version + i + 1, actor, occurredAt: now }));
+      const decided = decide(
+        state,
+        { kind: 'move_stage', toStageId: next, origin: 'crm' },
+        { now, customFields: [], pipeline },
+      );
+      const stored = decided.map((e, i) => ({
+        ...e,
+        workspaceId,
+        aggregateType: 'deal',
+        aggregateId: id,
+        version: state.version + i + 1,
+        actor,
+        occurredAt: now,
+      }));
       const after = stored.reduce((s, e) => evolve(s, e, now), state);
       const { sql, params } = appendStatement(workspaceId, after, stored);
       try {
@@ -123,7 +146,12 @@ async function baselineMoves({ db, workspaceId, dealStages, open, pick }) {
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   const s = stats(latencies);
-  return { perSecond: commands / seconds, p50: s.p50, p99: s.p99, cpuPerCommandUs: (cpu.cores.self * seconds * 1e6) / Math.max(1, commands) };
+  return {
+    perSecond: commands / seconds,
+    p50: s.p50,
+    p99: s.p99,
+    cpuPerCommandUs: (cpu.cores.self * seconds * 1e6) / Math.max(1, commands),
+  };
 }
 
 const server = await startServer();
@@ -272,7 +300,10 @@ try {
   const eventsBefore = Number((await db.query('SELECT count(*) AS n FROM crm.events')).rows[0].n);
   const writeStart = performance.now();
   const before = sample({ crm: server.child.pid, loadGenerator: process.pid });
-  await Promise.all([...Array.from({ length: WRITERS }, writer), ...(process.env.CRM_BENCH_NO_READER ? [] : [reader()])]);
+  await Promise.all([
+    ...Array.from({ length: WRITERS }, writer),
+    ...(process.env.CRM_BENCH_NO_READER ? [] : [reader()]),
+  ]);
   const cpu = cpuBetween(before, sample({ crm: server.child.pid, loadGenerator: process.pid }));
   const writeSeconds = (performance.now() - writeStart) / 1000;
   const eventsAfter = Number((await db.query('SELECT count(*) AS n FROM crm.events')).rows[0].n);
@@ -289,7 +320,13 @@ try {
   // Baseline: the same stage moves with the service's own domain code and append statement,
   // issued straight from this process over a pool of 10 pg connections (the service's pool
   // size): load events, load pipeline, decide, append. No HTTP, Nest, guards or JSON views.
-  const baseline = await baselineMoves({ db: server.databaseUrl, workspaceId: server.workspaceId, dealStages, open, pick });
+  const baseline = await baselineMoves({
+    db: server.databaseUrl,
+    workspaceId: server.workspaceId,
+    dealStages,
+    open,
+    pick,
+  });
   const move = stats(moveLatencies);
 
   const under = stats(listUnderWrites);
