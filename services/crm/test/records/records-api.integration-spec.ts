@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AGGREGATE_TYPES } from '../../src/records/domain/record-types';
+import { columnsOf, tableOf } from '../../src/records/infrastructure/read-model-schema';
 import { SALES_STAGES, startCrm, type CrmHarness } from '../support/harness';
 
 type View = Record<string, unknown> & { id: string; version: number };
@@ -518,6 +520,20 @@ describe('CRM records API (real Postgres and NATS)', () => {
       `SELECT count(*) AS n FROM crm.contacts WHERE title = 'tampered'`,
     );
     assert.equal(Number(titles[0]?.n), 0);
+  });
+
+  test('the migrated read-model tables have a column for every declared field', async () => {
+    for (const type of AGGREGATE_TYPES) {
+      const table = tableOf(type).slice('crm.'.length);
+      const rows = await crm.postgres.query<{ column_name: string; udt_name: string }[]>(
+        `SELECT column_name, udt_name FROM information_schema.columns
+         WHERE table_schema = 'crm' AND table_name = $1`,
+        [table],
+      );
+      const present = new Set(rows.map((r) => r.column_name));
+      for (const column of columnsOf(type))
+        assert.ok(present.has(column.column), `${table}.${column.column} (${column.field.name})`);
+    }
   });
 
   test("another workspace's records are 404s", async () => {

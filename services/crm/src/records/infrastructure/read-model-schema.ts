@@ -142,27 +142,33 @@ function searchExpression(type: AggregateType): string {
   return `to_tsvector('simple'::regconfig, ${parts.join(` || ' ' || `)})`;
 }
 
-/** Columns worth a (workspace_id, column, id) index: lookups, filters and associations. */
-function indexed(spec: ColumnSpec): boolean {
+/**
+ * Columns worth an index: lookups, filters and associations. Equality columns are indexed as
+ * (workspace_id, column, updated_at, id): "filter by owner/stage/status, newest first" (the
+ * default sort) is then an ordered index range, and keyset pages continue from it.
+ */
+function indexed(spec: ColumnSpec): 'equality' | 'range' | undefined {
   const kind = spec.field.type.kind;
-  return (
-    kind === 'ref' ||
-    kind === 'email' ||
-    kind === 'domain' ||
-    kind === 'enum' ||
-    spec.field.name === 'lastName' ||
-    spec.field.name === 'amount' ||
-    spec.field.name === 'dueAt' ||
-    spec.field.name === 'slaDueAt' ||
-    spec.field.name === 'closedAt' ||
-    spec.field.name === 'occurredAt'
-  );
+  if (kind === 'ref' || kind === 'email' || kind === 'domain' || kind === 'enum') return 'equality';
+  if (
+    ['lastName', 'amount', 'dueAt', 'slaDueAt', 'closedAt', 'occurredAt'].includes(spec.field.name)
+  )
+    return 'range';
+  return undefined;
 }
+
+/** Composite indexes of the common list pages and the reports. */
+const EXTRA_INDEXES: Partial<Record<AggregateType, readonly string[]>> = {
+  // Deals of a stage by value ("negotiation, biggest first").
+  deal: ['stage_id, amount, id', 'pipeline_id, stage_kind, closed_at'],
+  task: ['assignee_id, status, due_at, id'],
+  ticket: ['status, sla_due_at, id'],
+};
 
 /**
  * DDL of a read-model table. Used to write the migration (the migration holds the SQL as text:
  * a landed migration never changes when FIELD_SPECS does; a new field gets a new migration, and
- * a unit test checks that the migrated tables and FIELD_SPECS agree).
+ * an integration test checks that the migrated tables have every FIELD_SPECS column).
  */
 export function readModelDdl(type: AggregateType): string[] {
   const table = tableOf(type);
@@ -199,10 +205,17 @@ ${columns.map((c) => `      ${c.column} ${c.sqlType},`).join('\n')}
       statements.push(
         `CREATE INDEX ${name}_${column.column} ON ${table} USING gin (${column.column} jsonb_path_ops)`,
       );
-    else if (indexed(column))
+    else if (indexed(column) === 'equality')
+      statements.push(
+        `CREATE INDEX ${name}_${column.column} ON ${table} (workspace_id, ${column.column}, updated_at, id)`,
+      );
+    else if (indexed(column) === 'range')
       statements.push(
         `CREATE INDEX ${name}_${column.column} ON ${table} (workspace_id, ${column.column}, id)`,
       );
   }
+  (EXTRA_INDEXES[type] ?? []).forEach((columns, i) =>
+    statements.push(`CREATE INDEX ${name}_list_${i + 1} ON ${table} (workspace_id, ${columns})`),
+  );
   return statements;
 }
