@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '20' },
     record: { type: 'boolean', default: true },
     'cpu-prof': { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
     'no-record': { type: 'boolean', default: false },
   },
   strict: true,
@@ -220,7 +221,19 @@ try {
     `/v1/crm/contacts?q=convertible&filter.ownerId=${pick(ownerIds)}&limit=50`;
   // Baseline: the same filtered, sorted page straight from Postgres (no HTTP, Nest, JSON mapping).
   const baselineSql = `SELECT * FROM crm.contacts WHERE workspace_id = $1 AND NOT archived
-    AND lifecycle_stage = 'customer' AND owner_id = $2 ORDER BY updated_at DESC NULLS LAST, id DESC LIMIT 51`;
+    AND lifecycle_stage = 'customer' AND owner_id = $2 ORDER BY updated_at DESC, id DESC LIMIT 51`;
+
+  if (flags.explain) {
+    const dealSql = `SELECT * FROM crm.deals WHERE workspace_id = $1 AND NOT archived AND stage_id = 'negotiation'
+      AND amount >= 500 ORDER BY amount DESC, id DESC LIMIT 51`;
+    for (const [sql, params] of [
+      [baselineSql, [server.workspaceId, ownerIds[0]]],
+      [dealSql, [server.workspaceId]],
+    ]) {
+      const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+  }
 
   async function measure(label, n, fn) {
     for (let i = 0; i < 30; i++) await fn(); // warm-up

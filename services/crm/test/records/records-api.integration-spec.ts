@@ -415,6 +415,32 @@ describe('CRM records API (real Postgres and NATS)', () => {
     assert.equal(seen.length, 7);
     assert.equal(new Set(seen).size, 7);
 
+    // Nullable sort keys, both directions: nulls last ascending, first descending; every row once.
+    await crm.call('PATCH', `/v1/crm/contacts/${ids[1]}`, { title: 'Buyer' });
+    await crm.call('PATCH', `/v1/crm/contacts/${ids[4]}`, { title: 'Analyst' });
+    await crm.call('PATCH', `/v1/crm/contacts/${ids[5]}`, { title: 'Buyer' });
+    const emails = [0, 1, 2, 3, 4, 5, 6].map((i) => `buyer${i}@list.example`).join(',');
+    for (const sort of ['title', '-title']) {
+      const walked: View[] = [];
+      let next: string | null = null;
+      do {
+        const response = await page(
+          `filter.email.in=${emails}&sort=${sort}&limit=2${next ? `&cursor=${next}` : ''}`,
+        );
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        walked.push(...response.body.data);
+        next = response.body.nextCursor;
+      } while (next);
+      assert.equal(new Set(walked.map((c) => c.id)).size, 7, sort);
+      const titles = walked.map((c) => c.title ?? null);
+      assert.deepEqual(
+        titles,
+        sort === 'title'
+          ? ['Analyst', 'Buyer', 'Buyer', null, null, null, null]
+          : [null, null, null, null, 'Buyer', 'Buyer', 'Analyst'],
+      );
+    }
+
     const archived = await crm.call<View>('POST', `/v1/crm/contacts/${ids[0]}/archive`, {});
     assert.equal(archived.body.archived, true);
     const live = await page('filter.lifecycleStage=customer&q=list');

@@ -187,23 +187,30 @@ export class PostgresRecordQueries {
     const nullable = plan.sort.ref.source !== 'system';
     const direction = plan.sort.descending ? 'DESC' : 'ASC';
     const beyond = plan.sort.descending ? '<' : '>';
+    // Postgres' default null order (ASC NULLS LAST, DESC NULLS FIRST) is the order of a forward
+    // or backward scan of a (workspace_id, [filter column,] sort column, id) index, so a sorted
+    // page is an ordered index range rather than a sort of every match.
     if (plan.cursor) {
       const id = sql.param(plan.cursor.id);
-      if (!nullable)
-        where.push(`(${sortExpr}, id) ${beyond} (${sql.param(plan.cursor.value, cast)}, ${id})`);
-      else if (plan.cursor.value === null)
-        where.push(`(${sortExpr} IS NULL AND id ${beyond} ${id})`);
-      else {
-        const value = sql.param(plan.cursor.value, cast);
+      const value = plan.cursor.value;
+      if (!nullable) where.push(`(${sortExpr}, id) ${beyond} (${sql.param(value, cast)}, ${id})`);
+      else if (!plan.sort.descending)
         where.push(
-          `(${sortExpr} ${beyond} ${value} OR (${sortExpr} = ${value} AND id ${beyond} ${id}) OR ${sortExpr} IS NULL)`,
+          value === null
+            ? `(${sortExpr} IS NULL AND id > ${id})`
+            : `(${sortExpr} > ${sql.param(value, cast)} OR (${sortExpr} = ${sql.param(value, cast)} AND id > ${id}) OR ${sortExpr} IS NULL)`,
         );
-      }
+      else
+        where.push(
+          value === null
+            ? `((${sortExpr} IS NULL AND id < ${id}) OR ${sortExpr} IS NOT NULL)`
+            : `(${sortExpr} < ${sql.param(value, cast)} OR (${sortExpr} = ${sql.param(value, cast)} AND id < ${id}))`,
+        );
     }
     const rows = await this.postgres.query<Record<string, unknown>[]>(
       `SELECT ${selectList(type)}, ${sortSelect(sortExpr, cast)} AS sort_key
        FROM ${tableOf(type)} WHERE ${where.join(' AND ')}
-       ORDER BY ${sortExpr} ${direction} NULLS LAST, id ${direction}
+       ORDER BY ${sortExpr} ${direction}, id ${direction}
        LIMIT ${plan.limit + 1}`,
       sql.params,
     );
