@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { appendFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
+import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -355,7 +355,7 @@ try {
     }
   })();
   const lines = [
-    `### Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (commit ${rev}, ${hostname()}, ${cpus().length} cores)`,
+    `## CRM — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (commit ${rev}, ${hostname()}, ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)})`,
     '',
     `\`npm run bench:crm -- --contacts=${CONTACTS} --deals=${DEALS} --list-requests=${LIST_REQUESTS} --writers=${WRITERS} --duration=${DURATION_MS / 1000}\``,
     '',
