@@ -240,6 +240,31 @@ describe('the contact’s CDP view, fed by CDP messages on real NATS', () => {
     assert.equal(merged.cdp?.totalRevenue, 18500);
     assert.deepEqual(merged.cdp?.segments, ['seg_vip']);
 
+    // A split moves the contact to the part that holds its crm_contact_id.
+    await send(
+      SUBJECTS.profileSplit,
+      {
+        splitId: 'spl_1',
+        sourceProfileId: 'prof_2',
+        parts: [
+          { profileId: 'prof_2', identifiers: [{ type: 'anonymous_id', value: 'anon-1' }] },
+          {
+            profileId: 'prof_3',
+            identifiers: [
+              { type: 'crm_contact_id', value: id },
+              { type: 'email', value: 'ivanov@cars.example' },
+            ],
+          },
+        ],
+        reason: 'wrong match',
+      },
+      'cdp.identity.v1.ProfileSplit',
+    );
+    await crm.eventually(async () => {
+      const c = await getContact(id);
+      return c.cdp?.profileId === 'prof_3' ? c : undefined;
+    });
+
     // No loop: none of this became a CRM event or a message back to the CDP.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const events = await crm.postgres.query<{ n: string }[]>(

@@ -38,6 +38,12 @@ export interface CdpViewStore {
 export interface CdpViewWriter {
   link(workspaceId: string, links: readonly ContactLink[]): Promise<number>;
   repoint(workspaceId: string, survivorId: string, mergedIds: readonly string[]): Promise<void>;
+  /** After a split: each contact follows the part holding its `crm_contact_id`. */
+  split(
+    workspaceId: string,
+    sourceProfileId: string,
+    contactsByPart: readonly { profileId: string; contactIds: readonly string[] }[],
+  ): Promise<void>;
   updateTraits(
     workspaceId: string,
     profileId: string,

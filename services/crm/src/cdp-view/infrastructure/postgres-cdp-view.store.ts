@@ -66,6 +66,21 @@ class PostgresCdpViewWriter implements CdpViewWriter {
     );
   }
 
+  async split(
+    workspaceId: string,
+    sourceProfileId: string,
+    contactsByPart: readonly { profileId: string; contactIds: readonly string[] }[],
+  ): Promise<void> {
+    for (const part of contactsByPart) {
+      if (part.profileId === sourceProfileId || part.contactIds.length === 0) continue;
+      await this.manager.query(
+        `UPDATE crm.contact_profiles SET profile_id = $2, linked_at = now()
+         WHERE workspace_id = $1 AND profile_id = $3 AND contact_id = ANY($4::text[])`,
+        [workspaceId, part.profileId, sourceProfileId, part.contactIds],
+      );
+    }
+  }
+
   async updateTraits(
     workspaceId: string,
     profileId: string,

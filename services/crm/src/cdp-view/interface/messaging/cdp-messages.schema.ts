@@ -51,6 +51,33 @@ export function parseMerged(
     : `invalid ProfileMerged: ${parsed.error.issues[0]?.message ?? ''}`;
 }
 
+const split = z.looseObject({
+  sourceProfileId: id,
+  parts: z.array(
+    z.looseObject({
+      profileId: id,
+      identifiers: z.array(z.looseObject({ type: z.string(), value: z.string() })).optional(),
+    }),
+  ),
+});
+
+/** The contacts (by their `crm_contact_id` identifier) each part of a ProfileSplit holds. */
+export function parseSplit(
+  payload: unknown,
+): { sourceProfileId: string; parts: { profileId: string; contactIds: string[] }[] } | string {
+  const parsed = split.safeParse(payload);
+  if (!parsed.success) return `invalid ProfileSplit: ${parsed.error.issues[0]?.message ?? ''}`;
+  return {
+    sourceProfileId: parsed.data.sourceProfileId,
+    parts: parsed.data.parts.map((p) => ({
+      profileId: p.profileId,
+      contactIds: (p.identifiers ?? [])
+        .filter((i) => i.type === 'crm_contact_id')
+        .map((i) => i.value),
+    })),
+  };
+}
+
 const traitChange = z.looseObject({
   key: z.string().min(1).max(300),
   operation: z

@@ -8,6 +8,7 @@ import {
   contactLinks,
   parseMembershipChanged,
   parseMerged,
+  parseSplit,
   parseProfileUpdated,
 } from './cdp-messages.schema';
 
@@ -25,6 +26,7 @@ const CONSUMER = {
 export const CDP_VIEW_DURABLES = {
   resolved: 'crm-contact-links',
   merged: 'crm-profile-merges',
+  split: 'crm-profile-splits',
   updated: 'crm-profile-updates',
   memberships: 'crm-segment-memberships',
 } as const;
@@ -56,7 +58,8 @@ export class CdpViewConsumers {
     if (typeof links === 'string') throw new NonRetryableError(links);
     if (links.length === 0) return; // behavioral events: nothing for the CRM
     const stop = cdpMessageDuration.startTimer({ kind: 'resolved' });
-    // No inbox: a link is an upsert guarded by the contact version, idempotent by itself.
+    // Claimed in the inbox like the others; the link is also guarded by the contact version
+    // (a late echo of an older contact version never re-points a newer link).
     await this.store.once(CDP_VIEW_DURABLES.resolved, workspaceId, messageIdOf(ctx), (tx) =>
       tx.link(workspaceId, links).then(() => undefined),
     );
@@ -71,6 +74,17 @@ export class CdpViewConsumers {
     if (typeof merge === 'string') throw new NonRetryableError(merge);
     await this.run('merged', ctx, workspaceId, (tx) =>
       tx.repoint(workspaceId, merge.survivingProfileId, merge.mergedProfileIds),
+    );
+  }
+
+  /** A split re-points each contact to the part that holds its crm_contact_id identifier. */
+  @EventPattern(`${SUBJECTS.profileSplit}.>`, { durable: CDP_VIEW_DURABLES.split, ...CONSUMER })
+  async onSplit(@Payload() payload: unknown, @Ctx() ctx: JetStreamContext): Promise<void> {
+    const workspaceId = workspaceOf(ctx);
+    const split = parseSplit(payload);
+    if (typeof split === 'string') throw new NonRetryableError(split);
+    await this.run('split', ctx, workspaceId, (tx) =>
+      tx.split(workspaceId, split.sourceProfileId, split.parts),
     );
   }
 
