@@ -212,6 +212,21 @@ describe('CRM records API (real Postgres and NATS)', () => {
     assert.equal(won.body.closeReason, 'best price');
     assert.ok(typeof won.body.closedAt === 'string');
 
+    // A stage holding live deals cannot be removed from the pipeline.
+    const open = await crm.call<View>('POST', '/v1/crm/deals', { name: 'Still open', pipelineId });
+    await crm.call('POST', `/v1/crm/deals/${open.body.id}/stage`, { stageId: 'proposal' });
+    const withoutProposal = SALES_STAGES.filter((s) => s.id !== 'proposal');
+    const inUse = await crm.call<ErrorBody>('PATCH', `/v1/crm/pipelines/${pipelineId}`, {
+      stages: withoutProposal,
+    });
+    assert.equal(inUse.status, 409, JSON.stringify(inUse.body));
+    assert.equal(inUse.body.error.code, 'pipeline.stage_in_use');
+    await crm.call('POST', `/v1/crm/deals/${open.body.id}/archive`, {});
+    const renamed = await crm.call<View>('PATCH', `/v1/crm/pipelines/${pipelineId}`, {
+      stages: SALES_STAGES.map((s) => (s.id === 'proposal' ? { ...s, name: 'Offer sent' } : s)),
+    });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+
     const history = await crm.call<{ data: { type: string; payload: Record<string, unknown> }[] }>(
       'GET',
       `${path}/history`,

@@ -83,6 +83,7 @@ export class ExecuteRecordCommandUseCase {
       const decided = decide(state, input.command, context);
       if (decided.length === 0) return { state, events: [] };
       await this.checkReferences(input.workspaceId, input.type, decided);
+      await this.checkRemovedStages(input.workspaceId, state, decided);
       const stored = decided.map((event, index): StoredEvent => ({
         ...event,
         workspaceId: input.workspaceId,
@@ -128,6 +129,37 @@ export class ExecuteRecordCommandUseCase {
     if (typeof pipelineId !== 'string') return { now, customFields };
     const pipeline = await this.inputs.pipeline(input.workspaceId, pipelineId);
     return pipeline ? { now, customFields, pipeline } : { now, customFields };
+  }
+
+  /**
+   * A stage that live deals are in cannot be removed from their pipeline (they would point to
+   * nowhere and leave the reports): move or archive them first.
+   */
+  private async checkRemovedStages(
+    workspaceId: string,
+    state: RecordState,
+    events: readonly RecordEvent[],
+  ): Promise<void> {
+    if (state.type !== 'pipeline') return;
+    const stagesOf = (value: JsonValue | undefined): string[] =>
+      Array.isArray(value)
+        ? (value as readonly JsonValue[]).map((s) => (s as { id?: string }).id ?? '')
+        : [];
+    for (const event of events) {
+      const fields = event.payload.fields as JsonObject | undefined;
+      if (event.type !== 'updated' || fields?.stages === undefined) continue;
+      const kept = new Set(stagesOf(fields.stages));
+      const removed = stagesOf(state.fields.stages).filter((id) => !kept.has(id));
+      if (removed.length === 0) continue;
+      const deals = await this.inputs.dealsInStages(workspaceId, state.id, removed);
+      if (deals > 0)
+        throw new DomainError(
+          'conflict',
+          'pipeline.stage_in_use',
+          `${deals} deal(s) are in the removed stage(s) ${removed.join(', ')}: move them first`,
+          { stages: removed, deals },
+        );
+    }
   }
 
   /**

@@ -59,6 +59,12 @@ export interface DecisionInputs {
     workspaceId: string,
     id: string,
   ): Promise<{ readonly id: string; readonly stages: readonly Stage[] } | undefined>;
+  /** Live deals of a pipeline whose stage is one of `stageIds`. */
+  dealsInStages(
+    workspaceId: string,
+    pipelineId: string,
+    stageIds: readonly string[],
+  ): Promise<number>;
   /** The ids among `ids` that name live-or-archived records of `type` in the workspace. */
   existing(workspaceId: string, type: AggregateType, ids: readonly string[]): Promise<Set<string>>;
 }

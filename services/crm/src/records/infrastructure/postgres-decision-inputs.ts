@@ -70,6 +70,19 @@ export class PostgresDecisionInputs implements DecisionInputs {
     return rows[0];
   }
 
+  async dealsInStages(
+    workspaceId: string,
+    pipelineId: string,
+    stageIds: readonly string[],
+  ): Promise<number> {
+    const rows = await this.postgres.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM crm.deals
+       WHERE workspace_id = $1 AND pipeline_id = $2 AND stage_id = ANY($3::text[]) AND NOT archived`,
+      [workspaceId, pipelineId, stageIds],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async existing(
     workspaceId: string,
     type: AggregateType,
