@@ -44,7 +44,8 @@ const inputs: DecisionInputs = {
   customFields: () => Promise.resolve([]),
   pipeline: () => Promise.resolve(undefined),
   dealsInStages: () => Promise.resolve(0),
-  existing: (_ws, _type, ids) => Promise.resolve(new Set(ids.filter((id) => id.endsWith('_known')))),
+  existing: (_ws, _type, ids) =>
+    Promise.resolve(new Set(ids.filter((id) => id.endsWith('_known')))),
 };
 const actor: Actor = { type: 'api_key', id: 'key_1', via: { channel: 'api' } };
 const otherWriter = (id: string, version: number): StoredEvent => ({

@@ -21,14 +21,29 @@ const resolvedItem = z.looseObject({
   profileId: z.string().optional(),
   context: z.looseObject({ crm: crmContext.optional() }).optional(),
 });
-const resolvedBatch = z.object({ items: z.array(resolvedItem) });
 
-/** The contact → profile links a resolved batch carries (identity's echo of CRM contacts). */
+/** `context.crm` of an item, if any, read without validating the (large) rest of the event. */
+function crmContextOf(item: unknown): unknown {
+  if (item === null || typeof item !== 'object') return undefined;
+  const record = item as { event?: { context?: { crm?: unknown } }; context?: { crm?: unknown } };
+  return record.event?.context?.crm ?? record.context?.crm;
+}
+
+/**
+ * The contact → profile links a resolved batch carries (identity's echo of CRM contacts). Every
+ * behavioural event of the platform passes here, so items without `context.crm` are skipped
+ * before any validation; the CRM ones are validated in full.
+ */
 export function contactLinks(payload: unknown): ContactLink[] | string {
-  const parsed = resolvedBatch.safeParse(payload);
-  if (!parsed.success) return `invalid resolved batch: ${parsed.error.issues[0]?.message ?? ''}`;
+  const items = (payload as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) return 'invalid resolved batch: items must be an array';
   const links: ContactLink[] = [];
-  for (const item of parsed.data.items) {
+  for (const [index, raw] of (items as unknown[]).entries()) {
+    if (crmContextOf(raw) === undefined) continue;
+    const parsed = resolvedItem.safeParse(raw);
+    if (!parsed.success)
+      return `invalid resolved batch at items.${index}: ${parsed.error.issues[0]?.message ?? ''}`;
+    const item = parsed.data;
     const crm = item.event?.context?.crm ?? item.context?.crm;
     if (!crm || crm.aggregateType !== 'contact' || !item.profileId) continue;
     links.push({
