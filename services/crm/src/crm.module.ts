@@ -21,6 +21,7 @@ import { ImportsController } from './imports/interface/http/imports.controller';
 import { RecordsService } from './records/application/records.service';
 import { AGGREGATE_TYPES } from './records/domain/record-types';
 import { CrmOutboxRelay } from './records/infrastructure/crm-outbox.relay';
+import { commandDuration } from './records/infrastructure/crm.metrics';
 import { PostgresDecisionInputs } from './records/infrastructure/postgres-decision-inputs';
 import { PostgresReadModelRebuilder } from './records/infrastructure/postgres-read-model-rebuilder';
 import { PostgresRecordQueries } from './records/infrastructure/postgres-record-queries';
@@ -74,6 +75,8 @@ export class CrmModule {
               inputs,
               new PostgresRecordQueries(postgres),
               () => relay.kick(),
+              (aggregate, outcome, seconds) =>
+                commandDuration.observe({ aggregate, outcome }, seconds),
             ),
         },
         {

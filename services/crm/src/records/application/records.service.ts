@@ -9,7 +9,6 @@ import {
   type ExecuteRecordCommand,
 } from './execute-record-command.use-case';
 import { type Actor, type DecisionInputs, type RecordStore } from './record-store.port';
-import { commandDuration } from '../infrastructure/crm.metrics';
 
 export interface RecordReadModel<V> {
   /** The view of a state as `get` would read it after the append (no round trip). */
@@ -22,6 +21,8 @@ export interface RecordReadModel<V> {
   ): Promise<{ data: V[]; nextCursor: string | null }>;
 }
 
+export type CommandObserver = (aggregate: AggregateType, outcome: string, seconds: number) => void;
+
 /** What the HTTP and import adapters call: commands (then the fresh view) and queries. */
 export class RecordsService<V extends { readonly version: number }> {
   private readonly commands: ExecuteRecordCommandUseCase;
@@ -32,19 +33,23 @@ export class RecordsService<V extends { readonly version: number }> {
     private readonly readModel: RecordReadModel<V>,
     /** Called after events were appended (kicks the outbox relay). */
     private readonly onAppended: () => void = () => undefined,
+    /** Told the duration and outcome of every command (metrics). */
+    private readonly observe: CommandObserver = () => undefined,
   ) {
     this.commands = new ExecuteRecordCommandUseCase(store, inputs);
   }
 
   async execute(input: ExecuteRecordCommand): Promise<CommandResult> {
-    const stop = commandDuration.startTimer({ aggregate: input.type });
+    const started = performance.now();
+    const done = (outcome: string): void =>
+      this.observe(input.type, outcome, (performance.now() - started) / 1000);
     try {
       const result = await this.commands.execute(input);
       if (result.events.length > 0) this.onAppended();
-      stop({ outcome: result.events.length > 0 ? 'applied' : 'unchanged' });
+      done(result.events.length > 0 ? 'applied' : 'unchanged');
       return result;
     } catch (error) {
-      stop({ outcome: error instanceof DomainError ? error.code : 'error' });
+      done(error instanceof DomainError ? error.code : 'error');
       throw error;
     }
   }

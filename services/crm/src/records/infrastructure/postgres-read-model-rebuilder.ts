@@ -5,7 +5,7 @@ import { type Actor, type StoredEvent } from '../application/record-store.port';
 import {
   type ReadModelRebuilder,
   type RebuildResult,
-} from '../application/rebuild-read-models.use-case';
+} from '../application/read-model-rebuilder.port';
 import { projectInTransaction } from './postgres-record-store';
 import { tableOf } from './read-model-schema';
 

@@ -22,7 +22,7 @@ import {
 import { CUSTOMIZABLE_TYPES } from '../../domain/record-types';
 import { PostgresDecisionInputs } from '../../infrastructure/postgres-decision-inputs';
 import { PostgresReadModelRebuilder } from '../../infrastructure/postgres-read-model-rebuilder';
-import { type RebuildResult } from '../../application/rebuild-read-models.use-case';
+import { type RebuildResult } from '../../application/read-model-rebuilder.port';
 import { parse } from './http-input';
 
 const definitionBody = z.object({

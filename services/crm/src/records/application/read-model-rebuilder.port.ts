@@ -1,5 +1,3 @@
-import { type RecordState } from '../domain/crm-record';
-
 /** The outcome of a rebuild: how much was replayed and whether the result equals the live models. */
 export interface RebuildResult {
   readonly events: number;
@@ -16,5 +14,3 @@ export interface RebuildResult {
 export interface ReadModelRebuilder {
   rebuild(workspaceId: string, options: { verifyOnly: boolean }): Promise<RebuildResult>;
 }
-
-export type { RecordState };
