@@ -68,23 +68,23 @@ export function toView(type: AggregateType, row: Record<string, unknown>): Recor
 /** The SQL expression of a field reference and the cast of its parameters. */
 function expressionOf(ref: FieldRef): { sql: string; cast: string } {
   if (ref.source === 'system')
-    return { sql: ref.name === 'createdAt' ? 'created_at' : 'updated_at', cast: 'timestamptz' };
+    return { sql: ref.name === 'createdAt' ? 'r.created_at' : 'r.updated_at', cast: 'timestamptz' };
   if (ref.source === 'custom') {
     const key = `'${ref.definition.key}'`; // validated: [a-z][a-z0-9_]*
     switch (ref.definition.type) {
       case 'number':
-        return { sql: `(custom_fields->>${key})::numeric`, cast: 'numeric' };
+        return { sql: `(r.custom_fields->>${key})::numeric`, cast: 'numeric' };
       case 'currency':
-        return { sql: `(custom_fields->${key}->>'amount')::numeric`, cast: 'numeric' };
+        return { sql: `(r.custom_fields->${key}->>'amount')::numeric`, cast: 'numeric' };
       case 'date':
-        return { sql: `(custom_fields->>${key})::date`, cast: 'date' };
+        return { sql: `(r.custom_fields->>${key})::date`, cast: 'date' };
       case 'boolean':
-        return { sql: `(custom_fields->>${key})::boolean`, cast: 'boolean' };
+        return { sql: `(r.custom_fields->>${key})::boolean`, cast: 'boolean' };
       case 'multi_enum':
-        return { sql: `(custom_fields->${key})`, cast: 'text' };
+        return { sql: `(r.custom_fields->${key})`, cast: 'text' };
       case 'text':
       case 'enum':
-        return { sql: `(custom_fields->>${key})`, cast: 'text' };
+        return { sql: `(r.custom_fields->>${key})`, cast: 'text' };
     }
   }
   const column = columnsOf_(ref.name);
@@ -104,8 +104,13 @@ function expressionOf(ref: FieldRef): { sql: string; cast: string } {
   }
 }
 
+/**
+ * A field's column, qualified by the table alias `r`: the select list has output columns of the
+ * same names (`amount::float8 AS amount`, `to_char(updated_at …) AS updated_at`), and an
+ * unqualified name in ORDER BY would sort by those outputs instead of the indexed columns.
+ */
 function columnsOf_(name: string): string {
-  return snakeCase(name);
+  return `r.${snakeCase(name)}`;
 }
 
 class SqlBuilder {
@@ -209,7 +214,7 @@ export class PostgresRecordQueries {
     }
     const rows = await this.postgres.query<Record<string, unknown>[]>(
       `SELECT ${selectList(type)}, ${sortSelect(sortExpr, cast)} AS sort_key
-       FROM ${tableOf(type)} WHERE ${where.join(' AND ')}
+       FROM ${tableOf(type)} AS r WHERE ${where.join(' AND ')}
        ORDER BY ${sortExpr} ${direction}, id ${direction}
        LIMIT ${plan.limit + 1}`,
       sql.params,
