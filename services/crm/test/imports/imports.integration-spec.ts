@@ -165,6 +165,34 @@ describe('CSV import and batch upsert (real Postgres and NATS)', () => {
       return mine.length >= 2 ? mine : undefined;
     });
     assert.equal((updates[1]?.body.payload as { origin: string }).origin, 'import');
+    // Deals: re-sending the whole record is fine; a changed stage moves the deal by command.
+    const pipeline = await crm.call<View>('POST', '/v1/crm/pipelines', {
+      name: 'Imported',
+      stages: [{ name: 'Open' }, { name: 'Won', kind: 'won' }, { name: 'Lost', kind: 'lost' }],
+    });
+    const deal = {
+      externalId: 'erp-deal-1',
+      name: 'Fleet',
+      amount: 50000,
+      currency: 'EUR',
+      pipelineId: pipeline.body.id,
+    };
+    const upsert = (item: Record<string, unknown>) =>
+      crm.call<{ data: { outcome: string; id?: string; error?: { code: string } }[] }>(
+        'POST',
+        '/v1/crm/deals/batch',
+        { items: [item] },
+      );
+    assert.equal((await upsert({ ...deal, stageId: 'open' })).body.data[0]?.outcome, 'created');
+    assert.equal((await upsert({ ...deal, stageId: 'open' })).body.data[0]?.outcome, 'unchanged');
+    const noReason = await upsert({ ...deal, stageId: 'won' });
+    assert.equal(noReason.body.data[0]?.error?.code, 'deal.close_reason_required');
+    const won = await upsert({ ...deal, stageId: 'won', closeReason: 'signed in ERP' });
+    assert.equal(won.body.data[0]?.outcome, 'updated');
+    const wonDeal = await crm.call<View>('GET', `/v1/crm/deals/${won.body.data[0]?.id}`);
+    assert.equal(wonDeal.body.stageKind, 'won');
+    assert.equal((await upsert({ ...deal, stageId: 'won' })).body.data[0]?.outcome, 'unchanged');
+
     const tooMany = await crm.call('POST', '/v1/crm/companies/batch', {
       items: Array(501).fill({ externalId: 'x' }),
     });

@@ -197,24 +197,27 @@ export class ImportRecordsUseCase {
     for (let attempt = 0; attempt < 2; attempt++) {
       const existing = await this.lookup.find(workspaceId, type, 'externalId', externalId);
       try {
+        if (existing)
+          return await this.updateExisting(
+            workspaceId,
+            type,
+            existing,
+            fields,
+            customFields,
+            actor,
+          );
         const result = await this.records.execute({
           workspaceId,
           type,
-          ...(existing ? { id: existing } : {}),
           command: {
-            kind: existing ? 'update' : 'create',
+            kind: 'create',
             fields: { ...fields, externalId },
             customFields,
             origin: 'import',
           },
           actor,
         });
-        const outcome: ImportOutcome = !existing
-          ? 'created'
-          : result.events.length > 0
-            ? 'updated'
-            : 'unchanged';
-        return { outcome, id: result.state.id };
+        return { outcome: 'created', id: result.state.id };
       } catch (error) {
         // Another writer created the same external id between the lookup and the append.
         if (!existing && error instanceof DomainError && error.code === 'crm.external_id_taken')
@@ -227,6 +230,52 @@ export class ImportRecordsUseCase {
       'crm.external_id_taken',
       `externalId ${externalId} is being written concurrently`,
     );
+  }
+
+  /**
+   * An upsert of an existing record: the fields set at creation only (a deal's pipeline, an
+   * activity's kind) are left as they are, and a deal whose `stageId` differs is moved by the
+   * stage command (with its rules: a close reason for won/lost), so an external system can
+   * re-send its whole record.
+   */
+  private async updateExisting(
+    workspaceId: string,
+    type: AggregateType,
+    id: string,
+    fields: JsonObject,
+    customFields: JsonObject,
+    actor: Actor,
+  ): Promise<{ outcome: ImportOutcome; id: string }> {
+    const createOnly = new Set(
+      FIELD_SPECS[type].filter((f) => f.write === 'create').map((f) => f.name),
+    );
+    const updatable = Object.fromEntries(
+      Object.entries(fields).filter(([k]) => !createOnly.has(k)),
+    );
+    const updated = await this.records.execute({
+      workspaceId,
+      type,
+      id,
+      command: { kind: 'update', fields: updatable, customFields, origin: 'import' },
+      actor,
+    });
+    let changed = updated.events.length > 0;
+    if (type === 'deal' && typeof fields.stageId === 'string') {
+      const moved = await this.records.execute({
+        workspaceId,
+        type,
+        id,
+        command: {
+          kind: 'move_stage',
+          toStageId: fields.stageId,
+          ...(typeof fields.closeReason === 'string' ? { closeReason: fields.closeReason } : {}),
+          origin: 'import',
+        },
+        actor,
+      });
+      changed ||= moved.events.length > 0;
+    }
+    return { outcome: changed ? 'updated' : 'unchanged', id };
   }
 
   private async upsert(

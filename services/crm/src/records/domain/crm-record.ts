@@ -361,8 +361,9 @@ export function decide(
       if (state.type !== 'deal') throw wrongType(state, command.kind);
       mustBeLive(state);
       const stage = requireStage(context, state.fields.pipelineId ?? null, command.toStageId);
-      const reason = closeReasonFor(stage.kind, command.closeReason);
+      // Already there (a retried request, a re-sent import): nothing to decide.
       if (stage.id === state.fields.stageId) return [];
+      const reason = closeReasonFor(stage.kind, command.closeReason);
       return [
         {
           type: 'stage_changed',
