@@ -109,6 +109,8 @@ const FIXTURES: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, s
     });
     return { key: String((created.definition as { key: string }).key) };
   },
+  // crm: one record of B per collection, on every record route (and the type-specific commands)
+  ...crmFixtures(),
 };
 
 /** URL of the running platform (set in `before`), for fixtures that collect events. */
@@ -144,6 +146,50 @@ function bProfile(asB: AsB): Promise<string> {
     }
   })();
   return bProfileOnce;
+}
+
+/** A record of workspace B in a CRM collection (deals get a pipeline of B first). */
+async function bCrmRecord(asB: AsB, collection: string): Promise<string> {
+  const bodies: Record<string, () => Promise<Record<string, unknown>>> = {
+    contacts: () => Promise.resolve({ email: 'contact-of-b@b.example' }),
+    companies: () => Promise.resolve({ name: 'company of B' }),
+    pipelines: () => Promise.resolve({ name: 'pipeline of B', stages: CRM_STAGES }),
+    deals: async () => ({
+      name: 'deal of B',
+      pipelineId: String(
+        (await asB('POST', '/v1/crm/pipelines', { name: 'p', stages: CRM_STAGES })).id,
+      ),
+    }),
+    activities: () => Promise.resolve({ kind: 'note', subject: 'note of B' }),
+    tasks: () => Promise.resolve({ title: 'task of B' }),
+    tickets: () => Promise.resolve({ subject: 'ticket of B' }),
+    owners: () => Promise.resolve({ name: 'owner of B', email: 'owner-of-b@b.example' }),
+  };
+  const body = bodies[collection];
+  assert.ok(body, `no CRM fixture body for ${collection}`);
+  return String((await asB('POST', `/v1/crm/${collection}`, await body())).id);
+}
+
+const CRM_STAGES = [{ name: 'Open' }, { name: 'Won', kind: 'won' }, { name: 'Lost', kind: 'lost' }];
+
+function crmFixtures(): Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, string>>> {
+  const routes: Record<string, readonly string[]> = {
+    contacts: [],
+    companies: [],
+    pipelines: [],
+    deals: ['/stage'],
+    activities: [],
+    tasks: ['/complete', '/reopen'],
+    tickets: ['/status'],
+    owners: [],
+  };
+  const fixtures: Record<string, (b: Tenant, asB: AsB) => Promise<Record<string, string>>> = {};
+  for (const [collection, commands] of Object.entries(routes))
+    for (const suffix of ['', '/archive', '/restore', '/history', ...commands])
+      fixtures[`/v1/crm/${collection}/{id}${suffix}`] = async (_b, asB) => ({
+        id: await bCrmRecord(asB, collection),
+      });
+  return fixtures;
 }
 
 /** A source of workspace B (ingestion). */

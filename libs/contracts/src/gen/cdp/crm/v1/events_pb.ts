@@ -6,14 +6,15 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Actor } from "../../common/v1/actor_pb.js";
 import { file_cdp_common_v1_actor } from "../../common/v1/actor_pb.js";
-import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file cdp/crm/v1/events.proto.
  */
 export const file_cdp_crm_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChdjZHAvY3JtL3YxL2V2ZW50cy5wcm90bxIKY2RwLmNybS52MSKwAQoIQ3JtRXZlbnQSFgoOYWdncmVnYXRlX3R5cGUYASABKAkSFAoMYWdncmVnYXRlX2lkGAIgASgJEhkKEWFnZ3JlZ2F0ZV92ZXJzaW9uGAMgASgEEgwKBHR5cGUYBCABKAkSKAoHcGF5bG9hZBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSIwoFYWN0b3IYBiABKAsyFC5jZHAuY29tbW9uLnYxLkFjdG9yYgZwcm90bzM", [file_cdp_common_v1_actor, file_google_protobuf_struct]);
+  fileDesc("ChdjZHAvY3JtL3YxL2V2ZW50cy5wcm90bxIKY2RwLmNybS52MSLhAQoIQ3JtRXZlbnQSFgoOYWdncmVnYXRlX3R5cGUYASABKAkSFAoMYWdncmVnYXRlX2lkGAIgASgJEhkKEWFnZ3JlZ2F0ZV92ZXJzaW9uGAMgASgEEgwKBHR5cGUYBCABKAkSKAoHcGF5bG9hZBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSIwoFYWN0b3IYBiABKAsyFC5jZHAuY29tbW9uLnYxLkFjdG9yEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_cdp_common_v1_actor, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A domain event of an event-sourced CRM aggregate, as stored in crm.events and published on
@@ -61,6 +62,14 @@ export type CrmEvent = Message<"cdp.crm.v1.CrmEvent"> & {
    * @generated from field: cdp.common.v1.Actor actor = 6;
    */
   actor?: Actor | undefined;
+
+  /**
+   * When the change happened (crm.events.occurred_at): the time consumers stamp derived facts
+   * with (identity's synthetic identify, profile trait provenance), stable across redeliveries.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 7;
+   */
+  occurredAt?: Timestamp | undefined;
 };
 
 /**
