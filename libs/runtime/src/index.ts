@@ -25,4 +25,11 @@ export { runMain } from './run-main';
 export { infrastructureProviders } from './infrastructure-providers';
 export { serviceEnv } from './service-env';
 export { inboxMigration, processOnce } from './inbox';
+export {
+  OutboxRelay,
+  publishOutboxRows,
+  type OutboxRelayOptions,
+  type OutboxRow,
+  type PublishableOutboxRow,
+} from './outbox-relay';
 export { startTestPlatform, type TestPlatform, type TestTenant } from './test-platform';

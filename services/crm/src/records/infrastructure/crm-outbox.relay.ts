@@ -6,127 +6,53 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@cdp/messaging';
-import { createLogger } from '@cdp/observability';
-import { POSTGRES } from '@cdp/runtime';
+import { OutboxRelay, POSTGRES, publishOutboxRows, type PublishableOutboxRow } from '@cdp/runtime';
 import { CRM_EVENT_SCHEMA } from './crm-wire';
 import { outboxRelayed } from './crm.metrics';
 
-const log = createLogger('crm-outbox');
-
-interface OutboxRow {
-  id: string;
-  workspace_id: string;
-  subject: string;
-  message_id: string;
-  payload: unknown;
-}
-
-/** Rows per drain transaction. */
-const DRAIN_BATCH = 500;
-const POLL_MS = 200;
 /**
- * A kick waits this long before draining, so the events of the commands committed meanwhile
- * leave in one drain (one transaction for many rows instead of one per command).
- */
-const COALESCE_MS = 20;
-
-/**
- * Drains `crm.outbox` to JetStream: a CRM event leaves Postgres only after the transaction that
- * appended it committed, and a crash between the commit and the publish loses nothing. Rows are
- * locked `FOR UPDATE SKIP LOCKED` (pods drain in parallel) and deleted, then published before
- * the transaction commits (a failed publish rolls the delete back); a crash after the publish re-publishes with the same Nats-Msg-Id, which JetStream
- * deduplicates (and consumers are idempotent on (aggregateId, version) anyway).
- *
- * Publishes of one batch are issued together and awaited together: the client writes them in
- * call order, so one aggregate's events reach the stream in version order.
+ * Relays `crm.outbox` to JetStream (the shared OutboxRelay of @cdp/runtime): a CRM event leaves
+ * Postgres only after the transaction that appended it committed. Kicks coalesce for 20 ms, so
+ * the events of the commands committed meanwhile leave in one drain; one aggregate's events
+ * reach the stream in version order (rows are published in id order). Consumers are idempotent
+ * on (aggregateId, version) besides JetStream's Nats-Msg-Id deduplication.
  */
 @Injectable()
 export class CrmOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private scheduled: NodeJS.Timeout | undefined;
+  private readonly relay: OutboxRelay<PublishableOutboxRow>;
 
   constructor(
-    @Inject(POSTGRES) private readonly postgres: DataSource,
+    @Inject(POSTGRES) postgres: DataSource,
     private readonly publisher: EventPublisher,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.drainNow(), POLL_MS);
-    this.timer.unref();
-    this.drainNow();
+  ) {
+    this.relay = new OutboxRelay<PublishableOutboxRow>(postgres, {
+      name: 'crm-outbox',
+      table: 'crm.outbox',
+      columns: ['subject', 'message_id', 'payload'],
+      pollMs: 200,
+      coalesceMs: 20,
+      deliver: async (rows) => {
+        await publishOutboxRows(this.publisher, rows, () => CRM_EVENT_SCHEMA);
+        outboxRelayed.inc(rows.length);
+      },
+    });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    if (this.scheduled) clearTimeout(this.scheduled);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.relay.stop();
   }
 
   /** Drains within a few milliseconds (commands in between share the drain). Never throws. */
   kick(): void {
-    if (this.stopped || this.scheduled) return;
-    this.scheduled = setTimeout(() => {
-      this.scheduled = undefined;
-      this.drainNow();
-    }, COALESCE_MS);
-  }
-
-  /** Drains now (after the running drain, if any). Never throws. */
-  drainNow(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drainAll()
-      .then(() => undefined)
-      .catch((error: unknown) => log.warn({ err: error }, 'outbox drain failed; retrying'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.drainNow();
-        }
-      });
+    this.relay.kick();
   }
 
   /** Drains until the outbox is empty; returns the rows relayed. */
-  async drainAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const relayed = await this.drainOnce();
-      total += relayed;
-      if (relayed < DRAIN_BATCH || this.stopped) return total;
-    }
-  }
-
-  private drainOnce(): Promise<number> {
-    return this.postgres.transaction(async (manager) => {
-      // Deleted up front and published before the commit: a failed publish rolls the delete back.
-      // TypeORM answers a DELETE with [rows, count].
-      const [rows] = await manager.query<[OutboxRow[], number]>(
-        `DELETE FROM crm.outbox WHERE id IN (
-           SELECT id FROM crm.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, workspace_id, subject, message_id, payload`,
-        [DRAIN_BATCH],
-      );
-      if (rows.length === 0) return 0;
-      rows.sort((a, b) => Number(a.id) - Number(b.id));
-      await Promise.all(
-        rows.map((row) =>
-          this.publisher.publish(row.subject, row.payload, {
-            messageId: row.message_id,
-            workspaceId: row.workspace_id,
-            schema: CRM_EVENT_SCHEMA,
-          }),
-        ),
-      );
-      outboxRelayed.inc(rows.length);
-      return rows.length;
-    });
+  drainAll(): Promise<number> {
+    return this.relay.drainAll();
   }
 }

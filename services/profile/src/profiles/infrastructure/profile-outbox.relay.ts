@@ -6,109 +6,51 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@cdp/messaging';
-import { createLogger } from '@cdp/observability';
-import { POSTGRES } from '@cdp/runtime';
+import { OutboxRelay, POSTGRES, publishOutboxRows, type PublishableOutboxRow } from '@cdp/runtime';
 import { type UpdateNotifier } from '../application/profile-store.port';
 import { updatesRelayed } from './profile.metrics';
 import { PROFILE_UPDATED_SCHEMA } from './profile-wire';
 
-const log = createLogger('profile-outbox');
-
-interface OutboxRow {
-  id: string;
-  workspace_id: string;
-  subject: string;
-  message_id: string;
-  payload: unknown;
-}
-
-/** Rows per drain transaction; published concurrently (PubAcks pipelined). */
-const DRAIN_BATCH = 500;
-const POLL_MS = 250;
-
 /**
- * Drains `profile.outbox`: a ProfileUpdated leaves Postgres only through here, after the
- * projection step that produced it committed, so a crash between commit and publish loses
- * nothing. Rows are locked `FOR UPDATE SKIP LOCKED` (pods drain in parallel), published, then
- * deleted in the same transaction; a crash after the publish republishes with the same
- * Nats-Msg-Id (`profile-updated:<id>:v<version>`), which JetStream deduplicates and consumers
- * drop by version anyway.
+ * Relays `profile.outbox` (the shared OutboxRelay of @cdp/runtime): a ProfileUpdated leaves
+ * Postgres only after the projection step that produced it committed. A republish after a crash
+ * keeps its Nats-Msg-Id (`profile-updated:<id>:v<version>`), which JetStream deduplicates and
+ * consumers drop by version anyway.
  */
 @Injectable()
 export class ProfileOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, UpdateNotifier {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly relay: OutboxRelay<PublishableOutboxRow>;
 
   constructor(
-    @Inject(POSTGRES) private readonly postgres: DataSource,
+    @Inject(POSTGRES) postgres: DataSource,
     private readonly publisher: EventPublisher,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.notify(), POLL_MS);
-    this.timer.unref();
-    this.notify();
+  ) {
+    this.relay = new OutboxRelay<PublishableOutboxRow>(postgres, {
+      name: 'profile-outbox',
+      table: 'profile.outbox',
+      columns: ['subject', 'message_id', 'payload'],
+      deliver: async (rows) => {
+        await publishOutboxRows(this.publisher, rows, () => PROFILE_UPDATED_SCHEMA);
+        updatesRelayed.inc(rows.length);
+      },
+    });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.relay.stop();
   }
 
   /** Drains soon (after the running drain, if any). Never throws. */
   notify(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drainAll()
-      .then(() => undefined)
-      .catch((error: unknown) => log.warn({ err: error }, 'outbox drain failed; retrying'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.notify();
-        }
-      });
+    this.relay.kick();
   }
 
   /** Drains until the outbox is empty; returns the rows relayed. */
-  async drainAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const relayed = await this.drainOnce();
-      total += relayed;
-      if (relayed < DRAIN_BATCH || this.stopped) return total;
-    }
-  }
-
-  private drainOnce(): Promise<number> {
-    return this.postgres.transaction(async (manager) => {
-      const rows = await manager.query<OutboxRow[]>(
-        `SELECT id, workspace_id, subject, message_id, payload
-         FROM profile.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [DRAIN_BATCH],
-      );
-      if (rows.length === 0) return 0;
-      await Promise.all(
-        rows.map((row) =>
-          this.publisher.publish(row.subject, row.payload, {
-            messageId: row.message_id,
-            workspaceId: row.workspace_id,
-            schema: PROFILE_UPDATED_SCHEMA,
-          }),
-        ),
-      );
-      updatesRelayed.inc(rows.length);
-      await manager.query('DELETE FROM profile.outbox WHERE id = ANY($1::bigint[])', [
-        rows.map((r) => r.id),
-      ]);
-      return rows.length;
-    });
+  drainAll(): Promise<number> {
+    return this.relay.drainAll();
   }
 }
