@@ -15,7 +15,7 @@ interface Readiness {
   checks: Record<string, { status: string }>;
 }
 
-const USES_CLICKHOUSE = new Set(['ingestion', 'identity', 'profile', 'segmentation']);
+const USES_CLICKHOUSE = new Set(['ingestion', 'identity', 'profile', 'segmentation', 'crm']);
 
 function expectedChecks(service: string): string[] {
   const checks = [`${service}.nats`, `${service}.postgres`];
