@@ -46,6 +46,12 @@ test('an Envelope around the CrmEvent gives the change time', () => {
   assert.equal(foreign.kind, 'invalid');
 });
 
+test("the CrmEvent's own occurredAt (as the CRM publishes it) is the change time", () => {
+  const published = { ...body, occurredAt: '2025-04-02T08:30:00Z', payload: { fields: {} } };
+  const parsed = parseCrmContactEvent(published, message, never);
+  assert.equal(parsed.kind === 'change' && parsed.change.occurredAt, '2025-04-02T08:30:00.000Z');
+});
+
 test('other contact events are skipped; mismatches and malformed bodies are invalid', () => {
   const archived = parseCrmContactEvent(
     body,

@@ -9,6 +9,8 @@ const crmEventSchema = z.looseObject({
   aggregateId: z.string().min(1).max(256),
   aggregateVersion: z.union([z.string().regex(/^[1-9][0-9]{0,15}$/), z.number().int().min(1)]),
   type: z.string().min(1),
+  /** `CrmEvent.occurred_at`: when the CRM change happened. */
+  occurredAt: isoInstant.optional(),
   payload: z
     .looseObject({
       fields: z.record(z.string(), z.json()).optional(),
@@ -34,7 +36,8 @@ export type ParsedCrmContactEvent =
 
 /**
  * Reads a message of `cdp.crm.contact.>`: a CrmEvent body, or an Envelope carrying one. The
- * change time is the envelope's `occurredAt`, else `payload.occurredAt`, else the
+ * change time is the envelope's `occurredAt`, else the CrmEvent's own `occurredAt` (what the CRM
+ * service publishes), else `payload.occurredAt`, else the
  * `cdp-occurred-at` header; without any, `fallbackTime` (the first delivery's time is not
  * known here, so the echo's timestamp is then only as stable as the redelivery).
  */
@@ -82,7 +85,8 @@ export function parseCrmContactEvent(
     message.occurredAtHeader !== undefined && Number.isFinite(Date.parse(message.occurredAtHeader))
       ? message.occurredAtHeader
       : undefined;
-  const when = occurredAt ?? event.payload?.occurredAt ?? header ?? fallbackTime();
+  const when =
+    occurredAt ?? event.occurredAt ?? event.payload?.occurredAt ?? header ?? fallbackTime();
   return {
     kind: 'change',
     change: {
