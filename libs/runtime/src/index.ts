@@ -32,4 +32,9 @@ export {
   type OutboxRow,
   type PublishableOutboxRow,
 } from './outbox-relay';
-export { startTestPlatform, type TestPlatform, type TestTenant } from './test-platform';
+export {
+  startTestPlatform,
+  type PublishedMessage,
+  type TestPlatform,
+  type TestTenant,
+} from './test-platform';

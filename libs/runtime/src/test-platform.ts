@@ -18,6 +18,13 @@ import {
 import { startPlatform, type RunningPlatform } from './platform';
 import type { ServiceDefinition } from './service-definition';
 
+/** A message published on the platform, as a subscriber saw it (subject without namespace). */
+export interface PublishedMessage<Body = unknown> {
+  readonly subject: string;
+  readonly msgId: string | undefined;
+  readonly body: Body;
+}
+
 /** A workspace with an admin API key, to call management routes. */
 export interface TestTenant {
   readonly workspaceId: string;
@@ -32,6 +39,11 @@ export interface TestPlatform {
   readonly tenant: TestTenant;
   /** Another workspace, for isolation checks. */
   newTenant(name?: string): Promise<TestTenant>;
+  /**
+   * Records every message published from now on on the given subjects (without namespace, e.g.
+   * `cdp.crm.>`), in arrival order, until `close`.
+   */
+  recordPublished<Body = unknown>(...subjects: string[]): Promise<PublishedMessage<Body>[]>;
   /** fetch against the platform with the admin key of `tenant` (or `key`). */
   api(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
   close(): Promise<void>;
@@ -72,6 +84,8 @@ export async function startTestPlatform(
     return { workspaceId: result.workspace.id, adminKey: result.plaintext };
   };
   const tenant = await newTenant();
+  const nats = platform.infrastructure.nats;
+  const recordings: { unsubscribe(): void }[] = [];
   return {
     url: platform.url,
     platform,
@@ -89,7 +103,27 @@ export async function startTestPlatform(
         },
       });
     },
+    async recordPublished<Body>(...subjects: string[]) {
+      const published: PublishedMessage<Body>[] = [];
+      const prefix = `${namespace}.`;
+      for (const subject of subjects) {
+        const subscription = nats.subscribe(`${prefix}${subject}`);
+        recordings.push(subscription);
+        void (async () => {
+          for await (const message of subscription)
+            published.push({
+              subject: message.subject.slice(prefix.length),
+              msgId: message.headers?.get('Nats-Msg-Id'),
+              body: message.json<Body>(),
+            });
+        })();
+      }
+      // The subscriptions are registered on the server before anything is published.
+      await nats.flush();
+      return published;
+    },
     async close() {
+      for (const recording of recordings) recording.unsubscribe();
       await platform.close();
       await deleteNamespaceStreams(namespace);
       await dropTestDatabase(database);

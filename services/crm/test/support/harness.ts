@@ -1,4 +1,4 @@
-import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
+import { startTestPlatform, type PublishedMessage, type TestPlatform } from '@cdp/runtime';
 import type { ClickHouseClient } from '@cdp/persistence';
 import type { DataSource } from 'typeorm';
 import { crmService } from '../../src/crm.service-definition';
@@ -6,11 +6,7 @@ import { crmService } from '../../src/crm.service-definition';
 export type { TestTenant } from '@cdp/runtime';
 
 /** A message the service published, as a subscriber saw it (subject without namespace). */
-export interface Published {
-  readonly subject: string;
-  readonly msgId: string | undefined;
-  readonly body: Record<string, unknown>;
-}
+export type Published = PublishedMessage<Record<string, unknown>>;
 
 export interface CrmHarness extends TestPlatform {
   readonly postgres: DataSource;
@@ -44,22 +40,11 @@ export interface CrmHarness extends TestPlatform {
  */
 export async function startCrm(label = 'crm'): Promise<CrmHarness> {
   const base = await startTestPlatform([crmService], { label });
-  const { platform, namespace } = base;
+  const { platform } = base;
   const infrastructure = platform.infrastructure;
   const service = infrastructure.services.find((s) => s.service === 'crm');
   if (!service || !infrastructure.clickhouse) throw new Error('crm infrastructure missing');
-  const published: Published[] = [];
-  const prefix = `${namespace}.`;
-  const subscription = infrastructure.nats.subscribe(`${prefix}cdp.crm.>`);
-  void (async () => {
-    for await (const message of subscription)
-      published.push({
-        subject: message.subject.slice(prefix.length),
-        msgId: message.headers?.get('Nats-Msg-Id'),
-        body: message.json(),
-      });
-  })();
-  await infrastructure.nats.flush();
+  const published = await base.recordPublished<Record<string, unknown>>('cdp.crm.>');
 
   return {
     ...base,
@@ -100,7 +85,6 @@ export async function startCrm(label = 'crm'): Promise<CrmHarness> {
       }
     },
     async close() {
-      subscription.unsubscribe();
       await base.close();
     },
   };

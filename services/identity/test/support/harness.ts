@@ -1,4 +1,4 @@
-import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
+import { startTestPlatform, type PublishedMessage, type TestPlatform } from '@cdp/runtime';
 import { SUBJECTS } from '@cdp/contracts';
 import type { ClickHouseClient } from '@cdp/persistence';
 import type { DataSource } from 'typeorm';
@@ -7,11 +7,7 @@ import { identityService } from '../../src/identity.service-definition';
 export type { TestTenant } from '@cdp/runtime';
 
 /** A message the service published, as a subscriber saw it (subject without namespace). */
-export interface Published {
-  readonly subject: string;
-  readonly msgId: string | undefined;
-  readonly body: unknown;
-}
+export type Published = PublishedMessage;
 
 export interface IdentityHarness extends TestPlatform {
   readonly postgres: DataSource;
@@ -39,22 +35,11 @@ let batches = 0;
  */
 export async function startIdentity(env: Record<string, string> = {}): Promise<IdentityHarness> {
   const base = await startTestPlatform([identityService], { label: 'identity', env });
-  const { platform, namespace } = base;
+  const { platform } = base;
   const infrastructure = platform.infrastructure;
   const service = infrastructure.services.find((s) => s.service === 'identity');
   if (!service || !infrastructure.clickhouse) throw new Error('identity infrastructure missing');
-  const published: Published[] = [];
-  const prefix = `${namespace}.`;
-  const subscription = infrastructure.nats.subscribe(`${prefix}cdp.identity.>`);
-  void (async () => {
-    for await (const message of subscription)
-      published.push({
-        subject: message.subject.slice(prefix.length),
-        msgId: message.headers?.get('Nats-Msg-Id'),
-        body: message.json(),
-      });
-  })();
-  await infrastructure.nats.flush();
+  const published = await base.recordPublished('cdp.identity.>');
 
   return {
     ...base,
@@ -83,7 +68,6 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
       }
     },
     async close() {
-      subscription.unsubscribe();
       await base.close();
     },
   };

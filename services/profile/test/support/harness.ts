@@ -1,4 +1,4 @@
-import { startTestPlatform, type TestPlatform } from '@cdp/runtime';
+import { startTestPlatform, type PublishedMessage, type TestPlatform } from '@cdp/runtime';
 import { eventSubject, SUBJECTS } from '@cdp/contracts';
 import type { ServiceDefinition } from '@cdp/runtime';
 import type { ClickHouseClient } from '@cdp/persistence';
@@ -6,11 +6,7 @@ import type { DataSource } from 'typeorm';
 import { profileService } from '../../src/profile.service-definition';
 
 /** A message published on the platform, as a subscriber saw it (subject without namespace). */
-export interface Published {
-  readonly subject: string;
-  readonly msgId: string | undefined;
-  readonly body: unknown;
-}
+export type Published = PublishedMessage;
 
 export interface ProfileHarness extends TestPlatform {
   readonly postgres: DataSource;
@@ -55,21 +51,7 @@ export async function startProfile(
   const infrastructure = base.platform.infrastructure;
   const service = infrastructure.services.find((s) => s.service === 'profile');
   if (!service || !infrastructure.clickhouse) throw new Error('profile infrastructure missing');
-  const published: Published[] = [];
-  const prefix = `${base.namespace}.`;
-  const subscriptions = ['cdp.profile.>', 'cdp.identity.>'].map((s) =>
-    infrastructure.nats.subscribe(`${prefix}${s}`),
-  );
-  for (const subscription of subscriptions)
-    void (async () => {
-      for await (const message of subscription)
-        published.push({
-          subject: message.subject.slice(prefix.length),
-          msgId: message.headers?.get('Nats-Msg-Id'),
-          body: message.json(),
-        });
-    })();
-  await infrastructure.nats.flush();
+  const published = await base.recordPublished('cdp.profile.>', 'cdp.identity.>');
 
   const harness: ProfileHarness = {
     ...base,
@@ -112,7 +94,6 @@ export async function startProfile(
       return (text ? JSON.parse(text) : undefined) as T;
     },
     async close() {
-      for (const subscription of subscriptions) subscription.unsubscribe();
       await base.close();
     },
   };
